@@ -1,0 +1,133 @@
+"""``forecast weather``: fetch Open-Meteo marine weather into the cache, show what is cached."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from forecast import weather
+from forecast.sites import parse_sites
+from forecast.sources import openmeteo as om
+
+_KINDS = ("archive", "marine", "forecast", "historical-forecast")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "weather",
+        help="Open-Meteo marine weather: update the cache, show what is cached",
+        description=(
+            "Hourly wind, gusts, waves, precipitation, temperature, pressure and visibility "
+            "at offshore points of the Dover Strait from Open-Meteo (CC BY 4.0; ERA5 / "
+            "Copernicus, DWD, Meteo-France and other model providers), cached on disk "
+            "under <data>/cache/openmeteo/. 'update' needs the internet; everything else "
+            "works offline."
+        ),
+    )
+    sub = parser.add_subparsers(dest="weather_command", metavar="ACTION")
+
+    up = sub.add_parser(
+        "update",
+        help="fetch the missing hours into the cache",
+        description=(
+            "Fetch only what the cache lacks: history kinds ask for the missing days "
+            "(chunked by year, one request at a time); 'forecast' stores a new forecast "
+            "run (forecast API + marine forecast). Endpoints can be redirected with "
+            "--base-url or the env vars FORECAST_OPENMETEO_{ARCHIVE,MARINE,FORECAST,"
+            "HISTORICAL_FORECAST}_URL."
+        ),
+    )
+    up.add_argument("--kind", choices=_KINDS, default="archive", help="source (default archive)")
+    up.add_argument("--start", help="first UTC day YYYY-MM-DD (history kinds; default 2018-01-01)")
+    up.add_argument("--end", help="last UTC day YYYY-MM-DD (default: today minus the source lag)")
+    up.add_argument(
+        "--sites",
+        help="comma list of site ids from the reference points, or id:lat:lon "
+        "(default: the api_query_point rows)",
+    )
+    up.add_argument("--base-url", help="endpoint URL of the chosen kind (overrides env var)")
+    up.add_argument("--marine-url", help="marine endpoint for --kind forecast (overrides env var)")
+    up.add_argument("--model", help="models= value (default era5 / era5_ocean / best_match)")
+    up.add_argument("--marine-model", help="marine models= value for --kind forecast")
+    up.add_argument("--past-days", type=int, default=7, help="forecast kind: past days (0-92)")
+    up.add_argument(
+        "--forecast-days", type=int, default=16, help="forecast kind: days ahead (0-16)"
+    )
+    up.add_argument(
+        "--marine-forecast-days", type=int, default=8, help="marine forecast days ahead (0-8)"
+    )
+    up.add_argument("--timeout", type=float, default=om.RetryPolicy().timeout_s, help="[s]")
+    up.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    up.set_defaults(func=run_update)
+
+    show = sub.add_parser(
+        "show",
+        help="list cached sources, sites, grid cells, time ranges and gaps",
+        description="What the Open-Meteo cache holds (offline). Shows the attribution to cite.",
+    )
+    show.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    show.set_defaults(func=run_show)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
+    return parser
+
+
+def run_update(args: argparse.Namespace) -> int:
+    kind = args.kind.replace("-", "_")
+    rows = weather.update(
+        kind,
+        start=args.start,
+        end=args.end,
+        sites=parse_sites(args.sites),
+        url=args.base_url,
+        marine_url=args.marine_url,
+        model=args.model,
+        marine_model=args.marine_model,
+        past_days=args.past_days,
+        forecast_days=args.forecast_days,
+        marine_forecast_days=args.marine_forecast_days,
+        policy=om.RetryPolicy(timeout_s=args.timeout),
+    )
+    table = pd.DataFrame(rows)
+    for col in ("ranges",):
+        if col in table:
+            table[col] = table[col].map(lambda r: ", ".join(r) if r else "(nothing missing)")
+    _print(table, args.format)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    inv = weather.cache_inventory()
+    if inv.empty:
+        if args.format == "json":
+            print("[]")
+        elif args.format == "csv":
+            print(",".join(inv.columns))
+        else:
+            print(
+                f"No Open-Meteo data cached in {weather.cache_root()}. "
+                "Run 'forecast weather update' while online."
+            )
+        return 0
+    if args.format == "table":
+        shown = inv.drop(columns=["attribution"])
+        _print(shown, "table")
+        print()
+        print("Attribution:")
+        for text in dict.fromkeys(inv["attribution"]):
+            print(f"  {inv.loc[inv['attribution'] == text, 'source'].iloc[0]}: {text}")
+        return 0
+    _print(inv, args.format)
+    return 0
+
+
+def _print(table: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif fmt == "json":
+        print(json.dumps(json.loads(table.to_json(orient="records")), indent=1))
+    else:
+        with pd.option_context("display.max_columns", None, "display.width", 200):
+            print(table.to_string(index=False))
