@@ -1,0 +1,74 @@
+"""``forecast sky``: darkness, twilight and moonlight per night over the departure coast."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from forecast.commands.tides import parse_range, render
+
+
+def _hm(values) -> list[str]:
+    return [
+        "" if pd.isna(t) else pd.Timestamp(t).round("min").strftime("%Y-%m-%d %H:%M")
+        for t in values
+    ]
+
+
+def sky_table(first: pd.Timestamp, last: pd.Timestamp, lat: float, lon: float) -> pd.DataFrame:
+    from forecast.sky import night_sky
+
+    s = night_sky(pd.date_range(first, last, freq="D"), lat=lat, lon=lon)
+    return pd.DataFrame(
+        {
+            "night": [d.strftime("%Y-%m-%d") for d in s.index],
+            "sunset_utc": _hm(s["sunset_utc"]),
+            "nautical_dusk_utc": _hm(s["nautical_dusk_utc"]),
+            "nautical_dawn_utc": _hm(s["nautical_dawn_utc"]),
+            "sunrise_utc": _hm(s["sunrise_utc"]),
+            "darkness_h": np.round(s["darkness_hours"].to_numpy(), 2),
+            "moon_illum": np.round(s["moon_illumination"].to_numpy(), 2),
+            "moonrise_utc": _hm(s["moonrise_utc"]),
+            "moonset_utc": _hm(s["moonset_utc"]),
+            "moonlit_frac": np.round(s["moonlit_fraction"].to_numpy(), 2),
+        }
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    first, last = parse_range(args.start, args.end)
+    df = sky_table(first, last, args.lat, args.lon)
+    note = (
+        f"Night D = evening of D-1 to morning of D at {args.lat:.2f} N {args.lon:.2f} E; times UTC; "
+        "darkness = sun > 12 deg below the horizon; moonlit_frac = share of darkness with the "
+        "moon up. Computed offline with PyEphem."
+    )
+    if args.format == "table":
+        render(df, "table", {"note": note})
+    else:
+        render(df, args.format, {"note": note, "lat": args.lat, "lon": args.lon})
+    return 0
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "sky",
+        help="darkness, twilight and moonlight per night (offline)",
+        description=(
+            "Per night D (evening of D-1 to morning of D): sunset, nautical dusk and dawn, "
+            "sunrise, hours of nautical darkness, moon illumination, moonrise/moonset and the "
+            "share of darkness with the moon up, for the departure coast off Sangatte "
+            "(50.97 N, 1.72 E) unless --lat/--lon are given. Computed offline with PyEphem."
+        ),
+    )
+    p.add_argument("--start", help="first night YYYY-MM-DD (default today)")
+    p.add_argument("--end", help="last night YYYY-MM-DD, inclusive (default start + 6 days)")
+    p.add_argument("--lat", type=float, default=50.97, help="latitude [deg N] (default 50.97)")
+    p.add_argument("--lon", type=float, default=1.72, help="longitude [deg E] (default 1.72)")
+    p.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
+    p.set_defaults(func=run)
+    return p
