@@ -152,7 +152,13 @@ class ArrivalsStore:
         """The revision log (empty table when nothing was ever revised)."""
         if not self.revisions_path.exists():
             return pd.DataFrame(columns=list(REVISION_COLUMNS))
-        log = pd.read_csv(self.revisions_path, dtype=str, keep_default_na=False)
+        try:
+            log = pd.read_csv(self.revisions_path, dtype=str, keep_default_na=False)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise DataFormatError(
+                f"cannot read the revision log {self.revisions_path}: {exc}; restore it "
+                "from a backup (it is append-only and cannot be rebuilt)."
+            ) from exc
         if list(log.columns) != list(REVISION_COLUMNS):
             raise DataFormatError(
                 f"revision log {self.revisions_path} has columns {list(log.columns)}, "
@@ -202,36 +208,33 @@ class ArrivalsStore:
     def _write(self, data: pd.DataFrame, revisions: pd.DataFrame | None, meta: dict) -> None:
         """Write all files to temporaries, validate, then rename over the old ones."""
         self.root.mkdir(parents=True, exist_ok=True)
-        temps: list[tuple[Path, Path]] = []
+        temps: list[tuple[Path, Path]] = []  # (temporary, final), every temporary created
+
+        def temp_for(final: Path) -> Path:
+            fd, name = tempfile.mkstemp(prefix=".arrivals-", suffix=".tmp", dir=self.root)
+            os.close(fd)
+            temps.append((Path(name), final))
+            return Path(name)
+
         try:
-            tmp = self._temp()
+            tmp = temp_for(self.path)
             write_arrivals_csv(data, tmp)
             check = read_arrivals_csv(tmp)  # validate what was written
             if len(check) != len(data) or int(check["people"].sum()) != int(data["people"].sum()):
                 raise DataFormatError(f"arrivals store temp file {tmp} did not read back intact")
-            temps.append((tmp, self.path))
             if revisions is not None and len(revisions):
                 log = pd.concat([self.read_revisions(), revisions.astype(str)], ignore_index=True)
-                tmp = self._temp()
-                log.to_csv(tmp, index=False)
-                temps.append((tmp, self.revisions_path))
-            tmp = self._temp()
-            tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            temps.append((tmp, self.meta_path))
+                log.to_csv(temp_for(self.revisions_path), index=False)
+            temp_for(self.meta_path).write_text(
+                json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
         except BaseException:
             for t, _ in temps:
                 t.unlink(missing_ok=True)
-            if "tmp" in locals():
-                tmp.unlink(missing_ok=True)
             raise
         # Revision log first: a value is never replaced before its old value is logged.
         for t, final in sorted(temps, key=lambda p: p[1] != self.revisions_path):
             os.replace(t, final)
-
-    def _temp(self) -> Path:
-        fd, name = tempfile.mkstemp(prefix=".arrivals-", suffix=".tmp", dir=self.root)
-        os.close(fd)
-        return Path(name)
 
 
 def write_arrivals_csv(df: pd.DataFrame, path: str | Path) -> None:
@@ -352,7 +355,13 @@ def update_arrivals(
     if daily:
         if daily_html_path is not None:
             daily_source = str(daily_html_path)
-            html = Path(daily_html_path).read_text(encoding="utf-8")
+            try:
+                html = Path(daily_html_path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise DataFormatError(
+                    f"cannot read the saved last-7-days page {daily_html_path}: {exc}. "
+                    "Give the HTML file saved from the page, or drop --daily-html."
+                ) from exc
         else:
             daily_source = arrivals.daily_url(base)
             html = arrivals.get_text(daily_source, **http)

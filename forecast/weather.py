@@ -74,10 +74,11 @@ def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _read_nc(path: Path) -> xr.Dataset:
+def _read_nc(path: Path, *, coords_only: bool = False) -> xr.Dataset:
+    """Load a cache file (``coords_only``: its coordinates, e.g. the time axis, only)."""
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
+            return (ds.coords.to_dataset() if coords_only else ds).load()
     except (OSError, ValueError) as exc:
         raise DataFormatError(
             f"cannot read cached weather file {path}: {exc}. Delete it and run "
@@ -110,9 +111,15 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         ds.to_netcdf(tmp, engine="h5netcdf")
-        back = _read_nc(tmp)
-        _validate(back, str(tmp))
-        if dict(back.sizes) != dict(ds.sizes) or set(back.data_vars) != set(ds.data_vars):
+        try:
+            with xr.open_dataset(tmp, engine="h5netcdf") as back:  # lazy: the layout only
+                _validate(back, str(tmp))
+                sizes, names = dict(back.sizes), set(back.data_vars)
+        except DataFormatError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise DataFormatError(f"{tmp}: cannot read back the file just written: {exc}") from exc
+        if sizes != dict(ds.sizes) or names != set(ds.data_vars):
             raise DataFormatError(f"{tmp}: file read back differs from what was written.")
         os.replace(tmp, path)
     finally:
@@ -120,13 +127,19 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
             tmp.unlink()
 
 
+def _all_null_hours(ds: xr.Dataset) -> np.ndarray:
+    """Boolean per hour: every variable is null at every site."""
+    all_nan = np.ones(ds.sizes["time"], dtype=bool)
+    for var in ds.data_vars.values():
+        all_nan &= var.isnull().all(dim="site").values
+    return all_nan
+
+
 def _trim_unpublished(ds: xr.Dataset, now: dt.datetime) -> xr.Dataset:
     """Drop trailing hours (within RECENT_DAYS of ``now``) where every variable is NaN."""
     if not ds.data_vars or ds.sizes["time"] == 0:
         return ds
-    all_nan = np.ones(ds.sizes["time"], dtype=bool)
-    for var in ds.data_vars.values():
-        all_nan &= var.isnull().all(dim="site").values
+    all_nan = _all_null_hours(ds)
     recent = pd.DatetimeIndex(ds["time"].values) >= pd.Timestamp(
         now.astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=RECENT_DAYS)
     )
@@ -195,7 +208,7 @@ def missing_days(path: Path, start: dt.date, end: dt.date) -> list[tuple[dt.date
     """Inclusive day ranges within ``start..end`` not fully present in cache file ``path``."""
     wanted = _day_range_hours(start, end)
     if path.exists():
-        have = _read_nc(path).indexes["time"]
+        have = _read_nc(path, coords_only=True).indexes["time"]
         wanted = wanted.difference(have)
     return _runs_of_days(sorted({t.date() for t in wanted}))
 
@@ -221,7 +234,7 @@ def _as_date(value: Any, name: str) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).date()
     if isinstance(value, dt.date):
         return value
     try:
@@ -281,7 +294,9 @@ def update(
     Returns
     -------
     list of dict
-        One row per source: ``kind``, ``model``, ``requests``, ``sites``, ``hours_added``,
+        One row per source: ``kind``, ``model``, ``requests``, ``api_calls`` (what
+        Open-Meteo counts against the daily limit, see
+        :func:`forecast.sources.openmeteo.request_weight`), ``sites``, ``hours_added``,
         ``ranges`` (the day ranges asked) or ``file`` (forecast run).
 
     Raises
@@ -303,6 +318,15 @@ def update(
                 "--start/--end do not apply to --kind forecast (it always fetches the latest "
                 "run); use --past-days/--forecast-days."
             )
+        for flag, value, most in (
+            ("--past-days", past_days, 92),
+            ("--forecast-days", forecast_days, 16),
+            ("--marine-forecast-days", marine_forecast_days, 16),
+        ):
+            if not 0 <= value <= most:
+                raise ConfigError(
+                    f"{flag} {value} is out of range; Open-Meteo accepts 0 to {most}."
+                )
         rows = []
         for k, u, m, days in (
             ("forecast", url, model, forecast_days),
@@ -319,6 +343,9 @@ def update(
                     "kind": k,
                     "model": ds.attrs["model"],
                     "requests": 1,
+                    "api_calls": om.request_weight(
+                        len(om.spec(k).variables), past_days + days, len(sites)
+                    ),
                     "sites": len(sites),
                     "hours_added": int(ds.sizes["time"]),
                     "file": str(path),
@@ -339,8 +366,11 @@ def update(
     end_d = _as_date(end, "--end") or today - dt.timedelta(days=lag)
     if end_d < start_d:
         raise ConfigError(f"--end {end_d} is before --start {start_d}.")
-    if end_d > today + dt.timedelta(days=1):
-        raise ConfigError(f"--end {end_d} is in the future; history kinds end at today at most.")
+    if end_d > today:
+        raise ConfigError(
+            f"--end {end_d} is after today ({today}, UTC); history kinds end at today at most. "
+            "Use --kind forecast for days ahead."
+        )
     folder = source_dir(kind, m)
 
     # Group sites that lack exactly the same day ranges into one multi-location request.
@@ -357,12 +387,14 @@ def update(
         for i in range(0, len(group), om.MAX_LOCATIONS)
     ]
     added = 0
+    calls = 0.0
     asked: list[str] = []
     with _progress(len(jobs), f"Open-Meteo {kind}", progress) as bar:
         for (a, b), batch in jobs:  # strictly one request at a time
             ds = om.fetch(kind, batch, start=a, end=b, model=m, url=url, **common)
             ds = _trim_unpublished(ds, now())
             asked.append(f"{a}..{b} x{len(batch)}")
+            calls += om.request_weight(len(s.variables), (b - a).days + 1, len(batch))
             for site in batch:
                 added += _merge_site(ds.sel(site=[site.id]), folder / f"{site.id}.nc")
             bar.update(1)
@@ -371,6 +403,7 @@ def update(
             "kind": kind,
             "model": m,
             "requests": len(jobs),
+            "api_calls": calls,
             "sites": len(sites),
             "hours_added": added,
             "ranges": asked,
@@ -490,43 +523,29 @@ def _merge_sources(
         out.coords[c] = ("site", a[c].values, a[c].attrs)
     out.coords["marine_grid_lat"] = ("site", w["grid_lat"].values, w["grid_lat"].attrs)
     out.coords["marine_grid_lon"] = ("site", w["grid_lon"].values, w["grid_lon"].attrs)
-    for name in a.data_vars:
-        out[name] = (
-            ("time", "site"),
-            a[name].transpose("time", "site").values,
-            dict(a[name].attrs),
-        )
-        out[name].attrs["source"] = f"{atmos.attrs.get('kind')} {atmos.attrs.get('model')}"
-    for name in w.data_vars:
-        out[name] = (
-            ("time", "site"),
-            w[name].transpose("time", "site").values,
-            dict(w[name].attrs),
-        )
-        out[name].attrs["source"] = f"{marine.attrs.get('kind')} {marine.attrs.get('model')}"
+    for src, aligned in ((atmos, a), (marine, w)):
+        label = f"{src.attrs.get('kind')} {src.attrs.get('model')}"
+        for name in aligned.data_vars:
+            values = aligned[name].transpose("time", "site").values
+            out[name] = (("time", "site"), values, {**aligned[name].attrs, "source": label})
     if "visibility" not in out:
         out["visibility"] = (
             ("time", "site"),
             np.full((len(axis), len(sites)), np.nan),
             {"units": "m", "source": "not provided by this source (archive API has no visibility)"},
         )
+    stamps = [x for x in (atmos.attrs.get("retrieved_utc"), marine.attrs.get("retrieved_utc")) if x]
     out.attrs = {
         "source": f"{atmos.attrs.get('source')} + {marine.attrs.get('source')}",
         "model": f"{atmos.attrs.get('model')} + {marine.attrs.get('model')}",
         "attribution": _join_attribution(
             atmos.attrs.get("attribution", ""), marine.attrs.get("attribution", "")
         ),
-        "retrieved_utc": min(
-            x
-            for x in (atmos.attrs.get("retrieved_utc", ""), marine.attrs.get("retrieved_utc", ""))
-            if x
-        )
-        if (atmos.attrs.get("retrieved_utc") or marine.attrs.get("retrieved_utc"))
-        else "",
+        # the older of the two retrievals: the data are at least this fresh
+        "retrieved_utc": min(stamps) if stamps else "",
     }
-    for key in ("run_utc",):
-        if atmos.attrs.get(key):
-            out.attrs[key] = atmos.attrs[key]
+    if atmos.attrs.get("run_utc"):
+        out.attrs["run_utc"] = atmos.attrs["run_utc"]
     return out
 
 
@@ -708,7 +727,11 @@ def read_weather_file(path: str | Path) -> xr.Dataset:
         ds[name] = (ds[name].dims, values, {**ds[name].attrs, "units": om.CANONICAL_UNITS[name]})
     times = pd.DatetimeIndex(ds["time"].values)
     if times.has_duplicates:
-        raise DataFormatError(f"{where}: time repeats.")
+        dup = times[times.duplicated()][0]
+        raise DataFormatError(
+            f"{where}: time {dup:%Y-%m-%d %H:%M} appears more than once; give one row per "
+            "hour (UTC)."
+        )
     ds = ds.sortby("time")
     ds.attrs.setdefault("source", f"user file {path.name}")
     ds.attrs.setdefault("attribution", "user-supplied")
@@ -734,9 +757,7 @@ def cache_inventory() -> pd.DataFrame:
             ds = _read_nc(path)
             times = ds.indexes["time"]
             gaps = _hour_gaps(times)
-            all_nan = np.ones(ds.sizes["time"], dtype=bool)
-            for var in ds.data_vars.values():
-                all_nan &= var.isnull().all(dim="site").values
+            all_nan = _all_null_hours(ds)
             sites = [str(s) for s in ds["site"].values]
             text = "; ".join(f"{g0:%Y-%m-%d %H:%M}..{g1:%Y-%m-%d %H:%M}" for g0, g1 in gaps[:3])
             if len(gaps) > 3:

@@ -107,7 +107,8 @@ def test_merge_keeps_days_the_new_release_lacks(sb01):
     old = sb01.loc["2026-08-01":"2026-08-20"]
     new = sb01.loc["2026-08-01":"2026-08-10"]
     merged, log = merge_arrivals(old, new, "older.ods", "t")
-    assert merged.index[-1] == pd.Timestamp("2026-08-20")
+    pd.testing.assert_frame_equal(merged, old, check_freq=False)  # 11-20 Aug kept as they were
+    assert list(log.columns) == ["date", "column", "old", "new", "source", "retrieved_utc"]
     assert len(log) == 0
 
 
@@ -306,3 +307,24 @@ def test_corrupt_store_is_reported_not_guessed(data_home, sb01):
         match=r"arrivals CSV .*store/arrivals\.csv, row 4, column 'people': 'zero' is not a whole number",
     ):
         load_arrivals()
+
+
+def test_corrupt_revision_log_is_reported(data_home, sb01):
+    store = ArrivalsStore()
+    store.root.mkdir(parents=True)
+    store.revisions_path.write_text('date,column\n"2018-01-01,people\n')  # unclosed quote
+    with pytest.raises(
+        DataFormatError, match=r"cannot read the revision log .*arrivals_revisions\.csv"
+    ):
+        store.read_revisions()
+
+
+def test_missing_saved_daily_page_is_reported(data_home, tmp_path):
+    store = ArrivalsStore()
+    missing = tmp_path / "nope.html"
+    with pytest.raises(
+        DataFormatError,
+        match=r"cannot read the saved last-7-days page .*nope\.html.*drop --daily-html",
+    ):
+        update_arrivals(ods_path=ODS, daily_html_path=missing, store=store, now_utc=NOW)
+    assert not store.exists()

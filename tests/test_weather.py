@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,31 @@ def _fill(server, start, end, sites=(A, B)):
     _update(server, "marine", start, end, sites)
 
 
+@pytest.fixture(scope="module")
+def _filled(tmp_path_factory):
+    """Folder of cache trees already filled by :func:`_fill`, reused across tests."""
+    return tmp_path_factory.mktemp("openmeteo-filled")
+
+
+@pytest.fixture
+def fill(local_server, data_home, _filled):
+    """``fill(start, end, sites)``: a cache as :func:`_fill` builds it.
+
+    The first call for a given range and sites really fetches through the local server;
+    later calls copy the cache tree that call wrote (netCDF writes are the slow part).
+    """
+
+    def fill(start, end, sites=(A, B)):
+        template = _filled / f"{start}_{end}_{'-'.join(s.id for s in sites)}"
+        if template.exists():
+            shutil.copytree(template, weather.cache_root(), dirs_exist_ok=True)
+        else:
+            _fill(local_server, start, end, sites)
+            shutil.copytree(weather.cache_root(), template)
+
+    return fill
+
+
 def _digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -133,6 +159,8 @@ def test_update_then_incremental_asks_only_new_days(local_server, data_home):
     )
     rows = _update(local_server, "archive", "2024-01-01", "2024-01-03")
     assert rows[0]["requests"] == 1 and rows[0]["hours_added"] == 2 * 72
+    # Open-Meteo weight: max(1, 6 variables / 10, 3 days / 14 * 6 / 10) per location
+    assert rows[0]["api_calls"] == 2 * 1.0
     (first,) = local_server.requests
     assert first.query["latitude"] == ["51.0000,50.9700"]  # one multi-location request
     assert (first.query["start_date"], first.query["end_date"]) == (["2024-01-01"], ["2024-01-03"])
@@ -160,8 +188,8 @@ def test_update_then_incremental_asks_only_new_days(local_server, data_home):
         assert ds.attrs["model"] == "era5" and ds.attrs["retrieved_utc"] == "2026-11-25T02:00:00Z"
 
 
-def test_update_new_site_asks_only_for_it(local_server, data_home):
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 1), sites=[A])
+def test_update_new_site_asks_only_for_it(local_server, fill, data_home):
+    fill(D(2024, 1, 1), D(2024, 1, 1), sites=[A])
     local_server.requests.clear()
     local_server.route(
         "/v1/archive", Reply(200, _body([B], D(2024, 1, 1), D(2024, 1, 1), syn.ATMOS))
@@ -187,7 +215,7 @@ def test_update_chunks_by_year(local_server, data_home):
 @pytest.mark.parametrize(
     ("reply", "error", "match"),
     [
-        (Reply(500, "oops"), om.TransientError, r"server error HTTP 500"),
+        (Reply(500, "oops"), om.TransientError, r"/v1/archive\?.* failed: HTTP 500: oops"),
         (
             Reply(200, b'{"latitude": 51.0, "longitude"', truncate_to=20),
             om.TransientError,
@@ -211,8 +239,8 @@ def test_update_chunks_by_year(local_server, data_home):
         (Reply(200, {"latitude": 51.0}), DataFormatError, r"2 location\(s\) asked but 1 returned"),
     ],
 )
-def test_faults_leave_cache_intact(local_server, data_home, reply, error, match):
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 2))
+def test_faults_leave_cache_intact(local_server, fill, data_home, reply, error, match):
+    fill(D(2024, 1, 1), D(2024, 1, 2))
     folder = data_home / "data/cache/openmeteo/archive-era5"
     before = _digest(folder)
     local_server.route("/v1/archive", reply)
@@ -223,8 +251,8 @@ def test_faults_leave_cache_intact(local_server, data_home, reply, error, match)
     assert int(ds["wind_speed_10m"].notnull().sum()) == 96
 
 
-def test_missing_variable_in_response_is_an_error_and_cache_intact(local_server, data_home):
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 1))
+def test_missing_variable_in_response_is_an_error_and_cache_intact(local_server, fill, data_home):
+    fill(D(2024, 1, 1), D(2024, 1, 1))
     before = _digest(data_home / "data/cache/openmeteo/marine-era5_ocean")
     body = _body([A, B], D(2024, 1, 2), D(2024, 1, 2), ("wave_height", "wave_period"))
     local_server.route("/v1/marine", Reply(200, body))
@@ -283,8 +311,8 @@ def test_old_nulls_stay_nan_and_are_not_refetched(local_server, data_home):
         assert (ds["wave_height"].values[:20, 0] > 0).all()
 
 
-def test_grid_change_and_moved_site_are_errors(local_server, data_home):
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 1), sites=[A])
+def test_grid_change_and_moved_site_are_errors(local_server, fill, data_home):
+    fill(D(2024, 1, 1), D(2024, 1, 1), sites=[A])
     body = _body([A], D(2024, 1, 2), D(2024, 1, 2), syn.WAVES, grid=0.5)
     body["latitude"] = 51.5
     local_server.route("/v1/marine", Reply(200, body))
@@ -303,10 +331,29 @@ def test_grid_change_and_moved_site_are_errors(local_server, data_home):
 def test_update_date_errors(data_home):
     with pytest.raises(ConfigError, match=r"--end 2024-01-01 is before --start 2024-01-05"):
         weather.update("archive", "2024-01-05", "2024-01-01", [A])
+    with pytest.raises(ConfigError, match=r"--end 2026-11-26 is after today \(2026-11-25, UTC\)"):
+        weather.update("archive", "2026-11-20", "2026-11-26", [A], now=lambda: NOW)
     with pytest.raises(ConfigError, match=r"--start '2024/01/01' is not a date"):
         weather.update("archive", "2024/01/01", "2024-01-02", [A])
     with pytest.raises(ConfigError, match=r"do not apply to --kind forecast"):
         weather.update("forecast", "2024-01-01", None, [A])
+    with pytest.raises(ConfigError, match=r"--past-days 93 is out of range; .* 0 to 92"):
+        weather.update("forecast", sites=[A], past_days=93)
+    with pytest.raises(ConfigError, match=r"--forecast-days -1 is out of range; .* 0 to 16"):
+        weather.update("forecast", sites=[A], forecast_days=-1)
+
+
+def test_write_atomic_refuses_bad_data_and_keeps_the_old_file(tmp_path):
+    ds = om.read_response(_body([A], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES), "marine", sites=[A])
+    path = tmp_path / "a.nc"
+    weather.write_atomic(ds, path)
+    before = path.read_bytes()
+    bad = ds.copy()
+    bad["wave_height"].attrs["units"] = "ft"  # not converted: must never reach the cache
+    with pytest.raises(DataFormatError, match=r"a\.nc: wave_height has units 'ft', expected 'm'"):
+        weather.write_atomic(bad, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nc"]  # no temporary left
 
 
 # --------------------------------------------------------------------------- loading
@@ -320,8 +367,8 @@ def test_update_date_errors(data_home):
         (D(2024, 2, 28), D(2024, 3, 1)),
     ],
 )
-def test_load_hourly_merges_on_one_utc_axis_dst_and_leap(local_server, data_home, start, end):
-    _fill(local_server, start, end)
+def test_load_hourly_merges_on_one_utc_axis_dst_and_leap(local_server, fill, data_home, start, end):
+    fill(start, end)
     ds = weather.load_hourly(start, end, kind="archive")
     times = pd.DatetimeIndex(ds["time"].values)
     assert times.equals(pd.date_range(pd.Timestamp(start), periods=72, freq="h"))
@@ -348,10 +395,10 @@ def test_load_hourly_merges_on_one_utc_axis_dst_and_leap(local_server, data_home
     assert ds.attrs["model"] == "era5 + era5_ocean"
 
 
-def test_load_hourly_pads_gaps_with_nan_and_checks_cache(local_server, data_home):
+def test_load_hourly_pads_gaps_with_nan_and_checks_cache(local_server, fill, data_home):
     with pytest.raises(SourceError, match=r"no cached Open-Meteo archive data.*--kind archive"):
         weather.load_hourly("2024-01-01", "2024-01-02")
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 1))
+    fill(D(2024, 1, 1), D(2024, 1, 1))
     ds = weather.load_hourly("2023-12-31T22:00", "2024-01-02", sites=["b"])
     assert ds.sizes["time"] == 2 + 48
     assert np.isnan(ds["wind_speed_10m"].values[:2]).all()
@@ -455,6 +502,10 @@ def test_read_weather_file_json_and_netcdf(tmp_path):
     np.testing.assert_allclose(
         got["wave_height"].values[:, 0], ds["wave_height"].values[:, 0] * 0.3048
     )
+    twice = xr.concat([x.isel(time=[0, 1]), x.isel(time=[1])], dim="time")
+    twice.to_netcdf(tmp_path / "twice.nc", engine="h5netcdf")
+    with pytest.raises(DataFormatError, match=r"twice\.nc: time 2024-01-01 01:00 appears more"):
+        weather.read_weather_file(tmp_path / "twice.nc")
     bad = tmp_path / "w.txt"
     bad.write_text("x")
     with pytest.raises(DataFormatError, match=r"unknown type '.txt'"):
@@ -528,19 +579,42 @@ def test_cli_env_url_and_error_exit(local_server, data_home, monkeypatch, capsys
     assert len(local_server.requests) == 1
 
 
+@pytest.mark.parametrize("action", ["update", "show"])
+def test_cli_every_action_has_help(action, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["weather", action, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: forecast weather {action}")
+    assert "--format {table,csv,json}" in out
+
+
+def test_cli_without_action_prints_help(capsys):
+    assert main(["weather"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: forecast weather") and "update" in out and "show" in out
+
+
+def test_cli_bad_timeout_exits_2(data_home, capsys):
+    assert main(["weather", "update", "--timeout", "0", "--sites", "a:51:1.5"]) == 2
+    assert "--timeout 0.0: expected a number of seconds > 0" in capsys.readouterr().err
+
+
 def test_cli_show_empty(data_home, capsys):
     assert main(["weather", "show"]) == 0
     assert "No Open-Meteo data cached" in capsys.readouterr().out
 
 
-def test_timeout_leaves_cache_intact(local_server, data_home):
-    _fill(local_server, D(2024, 1, 1), D(2024, 1, 1))
+def test_timeout_leaves_cache_intact(local_server, fill, data_home):
+    fill(D(2024, 1, 1), D(2024, 1, 1))
     folder = data_home / "data/cache/openmeteo/archive-era5"
     before = _digest(folder)
     body = _body([A, B], D(2024, 1, 2), D(2024, 1, 2), syn.ATMOS)
     local_server.route("/v1/archive", Reply(200, body, delay_s=1.0))
     policy = om.RetryPolicy(timeout_s=0.2, max_transient_retries=0)
-    with pytest.raises(om.TransientError, match=r"did not answer within 0.2 s.*gave up after 0"):
+    with pytest.raises(
+        om.TransientError, match=r"no answer within 0\.2 s \(time-out\).*gave up after 0"
+    ):
         weather.update(
             "archive",
             "2024-01-01",

@@ -62,28 +62,27 @@ def add_parser(subparsers) -> None:
     u.add_argument("--format", choices=FORMATS, default="table", help="output format")
     u.set_defaults(func=run_update)
 
-    for name, aliases in (("show", ["summary"]),):
-        s = sub.add_parser(
-            name,
-            aliases=aliases,
-            help="totals by year, month or ISO week, latest day, days since last crossing",
-            description=(
-                "Print totals of the arrivals (store if present, else the committed snapshot) "
-                "by calendar year, month or ISO week, with the latest day covered, the days "
-                "since the last crossing and the data's age."
-            ),
-        )
-        s.add_argument(
-            "--by",
-            choices=arrivals_store.BREAKDOWNS,
-            default="year",
-            help="breakdown (default year)",
-        )
-        s.add_argument(
-            "--last", type=int, default=None, metavar="N", help="show only the last N periods"
-        )
-        s.add_argument("--format", choices=FORMATS, default="table", help="output format")
-        s.set_defaults(func=run_show)
+    s = sub.add_parser(
+        "show",
+        aliases=["summary"],
+        help="totals by year, month or ISO week, latest day, days since last crossing",
+        description=(
+            "Print totals of the arrivals (store if present, else the committed snapshot) "
+            "by calendar year, month or ISO week, with the latest day covered, the days "
+            "since the last crossing and the data's age."
+        ),
+    )
+    s.add_argument(
+        "--by",
+        choices=arrivals_store.BREAKDOWNS,
+        default="year",
+        help="breakdown (default year)",
+    )
+    s.add_argument(
+        "--last", type=int, default=None, metavar="N", help="show only the last N periods"
+    )
+    s.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    s.set_defaults(func=run_show)
 
     r = sub.add_parser(
         "revisions",

@@ -9,6 +9,7 @@ import sys
 import pandas as pd
 
 from forecast import weather
+from forecast.errors import ConfigError
 from forecast.sites import parse_sites
 from forecast.sources import openmeteo as om
 
@@ -41,10 +42,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
     )
     up.add_argument("--kind", choices=_KINDS, default="archive", help="source (default archive)")
-    up.add_argument("--start", help="first UTC day YYYY-MM-DD (history kinds; default 2018-01-01)")
-    up.add_argument("--end", help="last UTC day YYYY-MM-DD (default: today minus the source lag)")
+    up.add_argument(
+        "--start",
+        metavar="YYYY-MM-DD",
+        help="first UTC day (history kinds; default 2018-01-01, 2022-01-01 for "
+        "historical-forecast)",
+    )
+    up.add_argument(
+        "--end", metavar="YYYY-MM-DD", help="last UTC day (default: today minus the source lag)"
+    )
     up.add_argument(
         "--sites",
+        metavar="IDS",
         help="comma list of site ids from the reference points, or id:lat:lon "
         "(default: the api_query_point rows)",
     )
@@ -52,15 +61,36 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     up.add_argument("--marine-url", help="marine endpoint for --kind forecast (overrides env var)")
     up.add_argument("--model", help="models= value (default era5 / era5_ocean / best_match)")
     up.add_argument("--marine-model", help="marine models= value for --kind forecast")
-    up.add_argument("--past-days", type=int, default=7, help="forecast kind: past days (0-92)")
     up.add_argument(
-        "--forecast-days", type=int, default=16, help="forecast kind: days ahead (0-16)"
+        "--past-days",
+        type=int,
+        default=7,
+        metavar="N",
+        help="forecast kind: past days (0-92, default %(default)s)",
     )
     up.add_argument(
-        "--marine-forecast-days", type=int, default=8, help="marine forecast days ahead (0-8)"
+        "--forecast-days",
+        type=int,
+        default=16,
+        metavar="N",
+        help="forecast kind: days ahead (0-16, default %(default)s)",
     )
-    up.add_argument("--timeout", type=float, default=om.RetryPolicy().timeout_s, help="[s]")
-    up.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    up.add_argument(
+        "--marine-forecast-days",
+        type=int,
+        default=8,
+        metavar="N",
+        help="marine forecast days ahead (0-16; most wave models give up to 8)",
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=om.RetryPolicy().timeout_s,
+        help="HTTP time-out per request [s] (default %(default)g)",
+    )
+    up.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
     up.set_defaults(func=run_update)
 
     show = sub.add_parser(
@@ -68,13 +98,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="list cached sources, sites, grid cells, time ranges and gaps",
         description="What the Open-Meteo cache holds (offline). Shows the attribution to cite.",
     )
-    show.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    show.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
     show.set_defaults(func=run_show)
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
     return parser
 
 
 def run_update(args: argparse.Namespace) -> int:
+    if args.timeout <= 0:
+        raise ConfigError(f"--timeout {args.timeout}: expected a number of seconds > 0.")
     kind = args.kind.replace("-", "_")
     rows = weather.update(
         kind,
@@ -91,9 +125,8 @@ def run_update(args: argparse.Namespace) -> int:
         policy=om.RetryPolicy(timeout_s=args.timeout),
     )
     table = pd.DataFrame(rows)
-    for col in ("ranges",):
-        if col in table:
-            table[col] = table[col].map(lambda r: ", ".join(r) if r else "(nothing missing)")
+    if "ranges" in table:
+        table["ranges"] = table["ranges"].map(lambda r: ", ".join(r) if r else "(nothing missing)")
     _print(table, args.format)
     return 0
 

@@ -7,7 +7,8 @@ Source: Home Office, "Migrants detected crossing the English Channel in small bo
 - :func:`read_daily_page` parses the "last 7 days" HTML page.
 - :func:`find_ods_link` finds the current spreadsheet on the publication page.
 - :func:`get_bytes` / :func:`get_text` are the thin network calls (timeout, bounded
-  retries on 429 and 5xx honouring ``Retry-After``, :class:`SourceError` otherwise).
+  retries on 429 and 5xx honouring ``Retry-After``, :class:`SourceError` otherwise),
+  built on :mod:`forecast.sources.http`.
 - :func:`load_arrivals` returns the project's arrivals store if present, else the
   committed snapshot ``data/snapshot/arrivals.csv``.
 
@@ -18,7 +19,6 @@ kept as plain dates (normalised, tz-naive ``DatetimeIndex`` named ``date``).
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import os
 import re
 import time
@@ -33,6 +33,7 @@ from bs4 import BeautifulSoup
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
+from forecast.sources import http
 
 #: Columns of an arrivals table, in order (glossary names).
 COLUMNS = ("people", "boats", "boats_uncontrolled", "notes")
@@ -424,6 +425,11 @@ def validate_rows(rows: Sequence[Sequence[object]], where: str, first_row: int =
         )
     if not records:
         raise DataFormatError(f"{where}: the table has a header but no daily rows.")
+    return _daily_frame(records, where)
+
+
+def _daily_frame(records: Sequence[tuple], where: str) -> pd.DataFrame:
+    """Checked daily table from ``(date, people, boats, boats_uncontrolled, notes)`` rows."""
     dates, people, boats, unc, notes = zip(*records, strict=True)
     out = pd.DataFrame(
         {
@@ -630,17 +636,7 @@ def read_daily_page(html: str, source: str) -> pd.DataFrame:
             )
         if not records:
             raise DataFormatError(f"{source}, table {k}: header found but no daily rows.")
-        dates, people, boats, unc, notes = zip(*records, strict=True)
-        out = pd.DataFrame(
-            {
-                "people": pd.array(people, dtype="int64"),
-                "boats": pd.array(boats, dtype="int64"),
-                "boats_uncontrolled": pd.array(unc, dtype="Int64"),
-                "notes": pd.array(notes, dtype="str"),
-            },
-            index=pd.DatetimeIndex(dates, name="date").as_unit("ns"),
-        )
-        check_daily_index(out.index, where=f"{source}, table {k}")
+        out = _daily_frame(records, f"{source}, table {k}")
         out.attrs["source"] = source
         return out
     raise DataFormatError(
@@ -650,36 +646,8 @@ def read_daily_page(html: str, source: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
-# Network: thin get_* with bounded retries
+# Network: thin get_* with bounded retries (plumbing in forecast.sources.http)
 # ---------------------------------------------------------------------------
-
-#: Status codes worth retrying.
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-
-
-def _server_message(resp: requests.Response) -> str:
-    text = resp.text or ""
-    if "html" in resp.headers.get("Content-Type", "") or text.lstrip().startswith("<"):
-        text = BeautifulSoup(text, "html.parser").get_text(" ", strip=True)
-    text = re.sub(r"\s+", " ", text).strip()
-    return (text[:200] + "...") if len(text) > 200 else (text or resp.reason or "")
-
-
-def _retry_after_s(value: str, now_utc: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    value = value.strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now_utc or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def get_bytes(
@@ -695,8 +663,9 @@ def get_bytes(
     """GET ``url`` and return the whole body, retrying a bounded number of times.
 
     Retries (at most ``retries`` times) on HTTP 429 and 5xx, on connection errors,
-    time-outs and truncated bodies. The wait is the server's ``Retry-After`` (seconds)
-    when given, else ``backoff_s * 2**attempt``, never more than ``max_wait_s``.
+    time-outs and truncated bodies. The wait is the server's ``Retry-After`` when
+    given, else ``backoff_s * 2**(n - 1)`` before the n-th retry, never more than
+    ``max_wait_s``.
 
     Parameters
     ----------
@@ -713,66 +682,34 @@ def get_bytes(
 
     Raises
     ------
+    ConfigError
+        If ``retries`` < 0 or ``timeout`` <= 0.
     SourceError
         Naming the URL, the HTTP status and the server's message, after the last try
-        or at once for other 4xx statuses.
+        or at once for a 4xx status other than 429.
     """
-    if session is None:
-        with requests.Session() as own:
-            return get_bytes(
-                url,
-                timeout=timeout,
-                retries=retries,
-                backoff_s=backoff_s,
-                max_wait_s=max_wait_s,
-                session=own,
-                sleep=sleep,
-            )
     if retries < 0 or timeout <= 0:
         raise ConfigError(f"retries={retries} must be >= 0 and timeout={timeout} [s] > 0")
-    headers = {"User-Agent": config.USER_AGENT}
-    last = ""
-    for attempt in range(retries + 1):
-        wait = min(backoff_s * 2**attempt, max_wait_s)
-        try:
-            resp = session.get(url, timeout=timeout, headers=headers)
-        except requests.Timeout:
-            last = f"no answer within {timeout:g} s (time-out)"
-        except requests.exceptions.ChunkedEncodingError as exc:
-            last = f"truncated body, the connection closed early ({exc})"
-        except requests.ConnectionError as exc:
-            reason = re.sub(r"\s+", " ", str(exc))
-            last = f"could not connect (offline, or the site is down?): {reason[:300]}"
-        except requests.RequestException as exc:
-            last = f"{type(exc).__name__}: {exc}"
-        else:
-            if resp.status_code in RETRY_STATUS:
-                last = f"HTTP {resp.status_code}: {_server_message(resp)}"
-                after = _retry_after_s(resp.headers.get("Retry-After", ""))
-                if after is not None:
-                    wait = min(after, max_wait_s)
-            elif resp.status_code >= 400:
-                raise SourceError(
-                    f"GET {url} failed with HTTP {resp.status_code}: {_server_message(resp)}. "
-                    "Check the URL (--base-url / $" + BASE_URL_ENV + ")."
-                )
-            else:
-                body = resp.content
-                expected = resp.headers.get("Content-Length", "")
-                if (
-                    expected.isdigit()
-                    and int(expected) != len(body)
-                    and not resp.headers.get("Content-Encoding")
-                ):
-                    last = f"truncated body ({len(body)} of {expected} bytes)"
-                else:
-                    return body
-        if attempt < retries:
-            sleep(wait)
-    raise SourceError(
-        f"GET {url} failed after {retries + 1} attempt(s); last error: {last}. "
-        "Try again later, or pass a downloaded file with --ods; the data store was not changed."
-    )
+
+    def attempt() -> bytes:
+        resp = http.get(url, timeout=timeout, session=session)
+        if resp.status_code >= 400:
+            raise SourceError(
+                f"GET {url} failed with HTTP {resp.status_code}: {http.server_message(resp)}. "
+                f"Check the URL (--base-url / ${BASE_URL_ENV})."
+            )
+        return resp.content
+
+    def wait(error: http.TransientError, failures: int) -> float | None:
+        return None if failures > retries else http.backoff(error, failures, backoff_s, max_wait_s)
+
+    try:
+        return http.retrying(attempt, wait=wait, sleep=sleep)
+    except http.TransientError as exc:
+        raise SourceError(
+            f"GET {url} failed after {retries + 1} attempt(s); last error: {exc.fault}. Try "
+            "again later, or pass a downloaded file with --ods; the data store was not changed."
+        ) from exc
 
 
 def get_text(url: str, **kwargs) -> str:

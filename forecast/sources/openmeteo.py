@@ -1,6 +1,7 @@
 """Open-Meteo marine weather: archive (ERA5), marine (waves), forecast, historical forecast.
 
-Thin network functions (:func:`get_json`, :func:`fetch_json`) and a pure parser
+Thin network functions (:func:`get_json`, :func:`fetch_json`, on the shared plumbing
+of :mod:`forecast.sources.http`) and a pure parser
 (:func:`read_response`, JSON -> :class:`xarray.Dataset`) so that parsing is tested
 without a server. Names and units are normalised here, once: wind [kn], wave height
 [m], period [s], directions [deg, direction *from*], precipitation [mm],
@@ -46,6 +47,7 @@ import xarray as xr
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
 from forecast.sites import Site
+from forecast.sources import http
 
 OPEN_METEO = "Weather data by Open-Meteo.com (https://open-meteo.com/), CC BY 4.0"
 ERA5_CREDIT = (
@@ -271,28 +273,23 @@ def build_params(
     return params
 
 
-class RateLimitError(SourceError):
+class RateLimitError(http.TransientError):
     """HTTP 429 from Open-Meteo; ``scope`` is minutely/hourly/daily/concurrent/unknown."""
 
     def __init__(self, message: str, scope: str, reason: str, retry_after_s: float | None):
-        super().__init__(message)
+        super().__init__(
+            message,
+            fault=f"HTTP 429: {reason}",
+            status=429,
+            server_text=reason,
+            retry_after_s=retry_after_s,
+        )
         self.scope = scope
         self.reason = reason
-        self.retry_after_s = retry_after_s
 
 
-class TransientError(SourceError):
-    """A fault worth one more try later: 5xx, time-out, dropped or truncated body."""
-
-
-def _reason(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200].strip() or "(empty body)"
-    if isinstance(body, dict) and body.get("reason"):
-        return str(body["reason"])
-    return str(body)[:200]
+#: A fault worth one more try later: 5xx, time-out, dropped or truncated body.
+TransientError = http.TransientError
 
 
 def rate_limit_scope(reason: str) -> str:
@@ -327,58 +324,25 @@ def get_json(
     DataFormatError
         If a 200 body is not JSON.
     """
-    http = session or requests
     where = f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}"
     try:
-        response = http.get(
-            url, params=params, timeout=timeout, headers={"User-Agent": config.USER_AGENT}
-        )
-        content = response.content  # reads the whole body: truncation surfaces here
-    except requests.Timeout as exc:
-        raise TransientError(
-            f"Open-Meteo did not answer within {timeout:g} s ({where}). Try again later "
-            "or raise the time-out."
-        ) from exc
-    except (
-        requests.exceptions.ChunkedEncodingError,
-        requests.exceptions.ContentDecodingError,
-    ) as exc:
-        raise TransientError(
-            f"Open-Meteo request failed: the body was cut off ({where}): {exc}. Try again later."
-        ) from exc
-    except requests.ConnectionError as exc:
-        detail = str(exc.__context__ or exc).split(" (Caused by ")[-1][:160]
-        raise TransientError(
-            f"Open-Meteo request failed: cannot connect to {url} ({detail}). Are you online? "
-            "Try again later, or point --base-url / FORECAST_OPENMETEO_*_URL elsewhere."
-        ) from exc
-    except requests.RequestException as exc:
-        raise TransientError(
-            f"Open-Meteo request failed ({where}): {exc}. Try again later."
+        response = http.get(url, params=params, timeout=timeout, session=session)
+    except http.TransientError as exc:
+        if exc.status != 429:
+            raise
+        raise RateLimitError(
+            f"Open-Meteo rate limit (HTTP 429) at {url}: {exc.server_text}",
+            rate_limit_scope(exc.server_text),
+            exc.server_text,
+            exc.retry_after_s,
         ) from exc
     status = response.status_code
-    if status == 429:
-        reason = _reason(response)
-        retry_after = response.headers.get("Retry-After")
-        try:
-            retry_s = float(retry_after) if retry_after is not None else None
-        except ValueError:
-            retry_s = None
-        raise RateLimitError(
-            f"Open-Meteo rate limit (HTTP 429) at {url}: {reason}",
-            rate_limit_scope(reason),
-            reason,
-            retry_s,
-        )
-    if status >= 500:
-        raise TransientError(
-            f"Open-Meteo server error HTTP {status} at {where}: {_reason(response)}"
-        )
     if status >= 400:
         raise SourceError(
-            f"Open-Meteo refused the request (HTTP {status}) at {where}: {_reason(response)}. "
-            "Check the dates, sites, variables and model."
+            f"Open-Meteo refused the request (HTTP {status}) at {where}: "
+            f"{http.server_message(response)}. Check the dates, sites, variables and model."
         )
+    content = response.content
     try:
         body = response.json() if content else None
     except ValueError as exc:
@@ -430,7 +394,7 @@ def fetch_json(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Any:
-    """:func:`get_json` with bounded back-off.
+    """:func:`get_json` with bounded back-off (loop in :func:`forecast.sources.http.retrying`).
 
     A "minutely" or "concurrent" 429 waits (``Retry-After`` if sent, else
     ``policy.minutely_wait_s``) and retries up to ``policy.max_rate_retries`` times.
@@ -438,28 +402,14 @@ def fetch_json(
     5xx, time-outs and truncated bodies are retried ``policy.max_transient_retries``
     times with doubling waits.
     """
-    rate_tries = transient_tries = 0
-    while True:
-        try:
-            return get_json(url, params, timeout=policy.timeout_s, session=session)
-        except RateLimitError as exc:
+    tries = {"rate": 0, "transient": 0}
+
+    def wait(exc: http.TransientError, _failures: int) -> float | None:
+        if isinstance(exc, RateLimitError):
             if exc.scope in ("hourly", "daily"):
-                t = now()
-                if exc.scope == "hourly":
-                    when = t.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-                    hint = f"retry after {when:%Y-%m-%d %H:%M} UTC (the next full hour)"
-                else:
-                    hint = f"retry tomorrow (after {(t + dt.timedelta(days=1)):%Y-%m-%d} 00:00 UTC)"
-                raise RateLimitError(
-                    f"Open-Meteo {exc.scope} API request limit exceeded at {url} "
-                    f"(server: {exc.reason!r}). Stopped; everything fetched so far is kept "
-                    f"in the cache. Run the same update again to continue: {hint}.",
-                    exc.scope,
-                    exc.reason,
-                    exc.retry_after_s,
-                ) from exc
-            rate_tries += 1
-            if rate_tries > policy.max_rate_retries:
+                raise _limit_exhausted(exc, url, now()) from exc
+            tries["rate"] += 1
+            if tries["rate"] > policy.max_rate_retries:
                 raise RateLimitError(
                     f"Open-Meteo kept answering HTTP 429 ({exc.reason!r}) at {url} after "
                     f"{policy.max_rate_retries} waits. Stopped; the cache keeps what was "
@@ -468,15 +418,43 @@ def fetch_json(
                     exc.reason,
                     exc.retry_after_s,
                 ) from exc
-            wait = exc.retry_after_s if exc.retry_after_s is not None else policy.minutely_wait_s
-            sleep(min(max(wait, 0.0), policy.max_wait_s))
-        except TransientError as exc:
-            transient_tries += 1
-            if transient_tries > policy.max_transient_retries:
-                raise TransientError(
-                    f"{exc} (gave up after {policy.max_transient_retries} retries)"
-                ) from exc
-            sleep(min(policy.transient_wait_s * 2 ** (transient_tries - 1), policy.max_wait_s))
+            after = exc.retry_after_s
+            return min(
+                max(policy.minutely_wait_s if after is None else after, 0.0), policy.max_wait_s
+            )
+        tries["transient"] += 1
+        if tries["transient"] > policy.max_transient_retries:
+            raise TransientError(
+                f"{exc} (gave up after {policy.max_transient_retries} retries). The cache "
+                "keeps what was fetched before; run the update again later.",
+                fault=exc.fault,
+                status=exc.status,
+                server_text=exc.server_text,
+            ) from exc
+        return http.backoff(exc, tries["transient"], policy.transient_wait_s, policy.max_wait_s)
+
+    return http.retrying(
+        lambda: get_json(url, params, timeout=policy.timeout_s, session=session),
+        wait=wait,
+        sleep=sleep,
+    )
+
+
+def _limit_exhausted(exc: RateLimitError, url: str, t: dt.datetime) -> RateLimitError:
+    """The error for an hourly/daily 429: stop now and say when to run again."""
+    if exc.scope == "hourly":
+        when = t.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        hint = f"retry after {when:%Y-%m-%d %H:%M} UTC (the next full hour)"
+    else:
+        hint = f"retry tomorrow (after {(t + dt.timedelta(days=1)):%Y-%m-%d} 00:00 UTC)"
+    return RateLimitError(
+        f"Open-Meteo {exc.scope} API request limit exceeded at {url} "
+        f"(server: {exc.reason!r}). Stopped; everything fetched so far is kept "
+        f"in the cache. Run the same update again to continue: {hint}.",
+        exc.scope,
+        exc.reason,
+        exc.retry_after_s,
+    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -549,6 +527,11 @@ def _read_location(
     hourly, units = obj["hourly"], obj["hourly_units"]
     if not isinstance(hourly, dict) or "time" not in hourly:
         raise DataFormatError(f"{where}: key 'hourly.time' missing from the response.")
+    if not isinstance(units, dict):
+        raise DataFormatError(
+            f"{where}: 'hourly_units' is a {type(units).__name__}, expected an object "
+            "mapping each variable to its unit."
+        )
     times = _parse_times(hourly["time"], str(units.get("time", "iso8601")), where)
     data: dict[str, np.ndarray] = {}
     for var in variables:
