@@ -11,14 +11,22 @@ from tests.httpserver import LocalServer
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def local_server():
-    """A scripted HTTP server on 127.0.0.1 (see tests/httpserver.py)."""
+@pytest.fixture(scope="session")
+def _session_server():
+    """One 127.0.0.1 server for the whole run; each test gets it reset."""
     server = LocalServer().start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def local_server(_session_server):
+    """A scripted HTTP server on 127.0.0.1 (see tests/httpserver.py), with no routes
+    and no recorded requests at the start of each test."""
+    _session_server.reset()
+    return _session_server
 
 
 @pytest.fixture

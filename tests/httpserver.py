@@ -123,6 +123,12 @@ class LocalServer:
         with self._lock:
             self.routes[path] = list(replies)
 
+    def reset(self) -> None:
+        """Forget all routes and recorded requests."""
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+
     def start(self) -> LocalServer:
         self._thread.start()
         return self

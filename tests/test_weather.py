@@ -22,7 +22,7 @@ from forecast.errors import ConfigError, DataFormatError, SourceError
 from forecast.sites import Site, default_sites, parse_sites
 from forecast.sources import openmeteo as om
 from tests.fixtures.openmeteo import synthetic as syn
-from tests.httpserver import LocalServer, Reply
+from tests.httpserver import Reply
 
 D = dt.date
 A = Site("a", 51.0, 1.5)
@@ -31,25 +31,6 @@ NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 FAST = om.RetryPolicy(timeout_s=2.0, minutely_wait_s=0.0, transient_wait_s=0.0)
 
 pytestmark = pytest.mark.network
-
-
-@pytest.fixture(scope="module")
-def _module_server():
-    """One 127.0.0.1 server for the module (its shutdown costs ~0.5 s per test)."""
-    server = LocalServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def local_server(_module_server):
-    """The module's server with no routes and no recorded requests."""
-    with _module_server._lock:
-        _module_server.routes.clear()
-        _module_server.requests.clear()
-    return _module_server
 
 
 def _body(sites, start, end, variables, **kw):
