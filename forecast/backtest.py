@@ -1,0 +1,713 @@
+"""Rolling-origin backtest: no future leakage, every forecaster scored the same way.
+
+For each target day D and horizon h the forecast origin is O = D - h: the model used
+was fitted at the latest refit origin R <= O on target days <= R only, and the
+features of (D, h) use arrivals up to O only. Refits happen every ``refit_every`` days
+over an expanding window (all history) or a sliding one (the last ``window_days``).
+With an explicit ``train_end`` there is a single fit on days <= ``train_end`` and only
+rows whose origin is on or after ``train_end`` are evaluated.
+
+Each run is labelled by its weather input (:data:`WEATHER_LABELS`): an observed
+regional proxy (KNMI, perfect prognosis: the real weather of the day is known),
+reanalysis (optimistic), historical forecasts as issued (honest) or none.
+
+:func:`assert_no_leakage` rebuilds the features of an origin from arrivals cut (and
+perturbed) after that origin and raises :class:`LeakageError` if anything changed; the
+backtest runs it at refit origins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import config
+from forecast import features as F
+from forecast import metrics as M
+from forecast.baselines import default_baselines
+from forecast.errors import ConfigError, ForecastError
+from forecast.model import GRID_LEVELS, NAMED_LEVELS, CrossingModel, grid_columns
+from forecast.pipeline import (
+    TRAIN_HORIZONS,
+    TRAIN_START,
+    select_columns,
+    tide_sky_table,
+    training_rows,
+)
+
+#: Label of each weather input, shown with every backtest result.
+WEATHER_LABELS = {
+    "knmi": "observed regional proxy (KNMI station 340 Woensdrecht), perfect prognosis",
+    "reanalysis": "reanalysis (Open-Meteo archive), optimistic",
+    "historical_forecast": "historical forecasts as issued (Open-Meteo), honest",
+    "openmeteo": "Open-Meteo hourly weather",
+    "none": "none (weather-free)",
+    "synthetic": "synthetic (simulation test only; not real weather)",
+}
+
+#: Name of the main model in result tables.
+MODEL_NAME = "model"
+WEATHER_FREE_NAME = "weather_free_model"
+
+
+class LeakageError(ForecastError):
+    """Features at a forecast origin changed when data after the origin changed."""
+
+
+@dataclass
+class BacktestSpec:
+    """What to evaluate.
+
+    Parameters
+    ----------
+    start, end : str
+        First and last target day evaluated (ISO dates).
+    horizons : sequence of int
+        Lead times [days] (origin = day - horizon).
+    refit_every : int
+        Days between refits (rolling mode).
+    window : {"expanding", "sliding"}
+        Training window of each refit.
+    window_days : int
+        Length of the sliding window [days].
+    train_end : str or None
+        Explicit split: fit once on target days <= train_end (no refits).
+    thresholds : sequence of int
+        Busy-day thresholds [people].
+    model_params : dict
+        Extra CrossingModel parameters.
+    baselines : bool
+        Also score the baselines and the weather-free model.
+    recalibrate_every : int
+        Recompute the out-of-fold calibration (Platt scaling, residual distribution) at
+        every n-th refit and reuse the previous one in between (speed; 1 = always).
+    train_horizons : sequence of int
+        Horizons the training rows cycle through (see ``pipeline.training_rows``).
+    n_threads : int
+        OpenMP threads for the gradient-boosting fits (1 is fastest for these small fits).
+    leakage_checks : int
+        Run :func:`assert_no_leakage` at this many refit origins (spread evenly).
+    """
+
+    start: str = "2019-01-01"
+    end: str = "2025-06-30"
+    horizons: Sequence[int] = (1, 2, 3, 4, 5, 6, 7)
+    refit_every: int = 7
+    window: str = "expanding"
+    window_days: int = 3 * 365
+    train_end: str | None = None
+    thresholds: Sequence[int] = config.BUSY_THRESHOLDS
+    model_params: dict = field(default_factory=dict)
+    baselines: bool = True
+    leakage_checks: int = 3
+    recalibrate_every: int = 8
+    n_threads: int = 1
+    train_horizons: Sequence[int] = TRAIN_HORIZONS
+
+    def validate(self) -> None:
+        for name in ("start", "end", "train_end"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            try:
+                pd.Timestamp(value)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} {value!r} is not a date; use YYYY-MM-DD."
+                ) from exc
+        if self.window not in ("expanding", "sliding"):
+            raise ConfigError(f"window={self.window!r}; use 'expanding' or 'sliding'.")
+        if self.refit_every < 1:
+            raise ConfigError(f"refit_every={self.refit_every}; must be >= 1 day.")
+        if not self.horizons or min(self.horizons) < 1:
+            raise ConfigError(f"horizons={list(self.horizons)}; each must be >= 1 day.")
+        if pd.Timestamp(self.end) < pd.Timestamp(self.start):
+            raise ConfigError(f"--end {self.end} is before --start {self.start}.")
+        if self.train_end is not None and pd.Timestamp(self.train_end) >= pd.Timestamp(self.start):
+            raise ConfigError(
+                f"--train-end {self.train_end} must be before --start {self.start} "
+                "(the evaluated days must come after the training days)."
+            )
+
+
+@dataclass
+class BacktestResult:
+    """Predictions (long table), scores and metadata of one backtest run."""
+
+    predictions: pd.DataFrame
+    scores: pd.DataFrame
+    meta: dict
+
+    def headline(self, horizon: int = 1) -> dict:
+        """Key scores of the model at ``horizon`` with skill against the baselines."""
+        s = self.scores
+        row = s[(s.forecaster == MODEL_NAME) & (s.group == f"h{horizon}")]
+        if row.empty:
+            return {}
+        r = row.iloc[0]
+        out = {
+            k: _clean(r[k])
+            for k in (
+                "n",
+                "auc_any",
+                "brier_any",
+                "auc_gt_300",
+                "mae",
+                "crps",
+                "coverage_80",
+                "coverage_50",
+                "coverage_95",
+            )
+        }
+        ref = s[(s.group == f"h{horizon}")].set_index("forecaster")
+        if "climatology_month" in ref.index:
+            out["bss_any_vs_climatology_month"] = _clean(
+                1 - r["brier_any"] / ref.loc["climatology_month", "brier_any"]
+            )
+        if "same_day_last_week" in ref.index:
+            out["mae_skill_vs_last_week"] = _clean(
+                1 - r["mae"] / ref.loc["same_day_last_week", "mae"]
+            )
+        out["horizon"] = horizon
+        out["weather_label"] = self.meta.get("weather_label", "")
+        return out
+
+
+def _clean(v):
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+# ---------------------------------------------------------------------------
+# features of evaluation rows
+# ---------------------------------------------------------------------------
+
+
+def eval_features(
+    arrivals: pd.DataFrame,
+    dates,
+    origins,
+    weather_source: str,
+    wtab: pd.DataFrame | None,
+    tide_sky: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Features of (day, origin) rows plus ``people_same_weekday`` for the persistence baseline.
+
+    ``people_same_weekday`` is people on D-7k for the smallest k with D-7k <= origin.
+    """
+    X = F.build_features(
+        dates,
+        origins,
+        arrivals,
+        weather_source,
+        wtab,
+        tide_sky=tide_sky,
+        include_tide_sky=tide_sky is not None,
+    )
+    dates = F.as_dates(dates)
+    h = X["horizon"].to_numpy().astype(int)
+    k = -(-h // 7)
+    back = dates - pd.to_timedelta(7 * k, unit="D")
+    X["people_same_weekday"] = arrivals["people"].reindex(back).to_numpy(dtype=float)
+    X.attrs["weather_source"] = weather_source
+    return X
+
+
+FeatureFn = Callable[[pd.DataFrame, pd.DatetimeIndex, pd.DatetimeIndex], pd.DataFrame]
+
+
+def assert_no_leakage(
+    feature_fn: FeatureFn, arrivals: pd.DataFrame, origin, horizons: Sequence[int], seed: int = 0
+) -> None:
+    """Check that features seen from ``origin`` ignore arrivals after it.
+
+    Builds the features of days ``origin + h`` three ways: with all arrivals, with
+    arrivals cut at the origin, and with arrivals after the origin replaced by random
+    counts; all must be identical.
+
+    Parameters
+    ----------
+    feature_fn : callable
+        ``feature_fn(arrivals, dates, origins) -> DataFrame``.
+    arrivals : pandas.DataFrame
+    origin : date
+    horizons : sequence of int
+
+    Raises
+    ------
+    LeakageError
+        Naming the columns that changed.
+    """
+    origin = pd.Timestamp(origin)
+    dates = F.as_dates([origin + pd.Timedelta(days=int(h)) for h in horizons])
+    origins = F.as_dates([origin] * len(dates))
+    full = feature_fn(arrivals, dates, origins)
+    cut = arrivals.loc[:origin]
+    perturbed = arrivals.copy()
+    after = perturbed.index > origin
+    rng = np.random.default_rng(seed)
+    perturbed.loc[after, "people"] = rng.integers(0, 2000, after.sum())
+    perturbed.loc[after, "boats"] = rng.integers(0, 40, after.sum())
+    for name, variant in (("cut", cut), ("perturbed", perturbed)):
+        other = feature_fn(variant, dates, origins)
+        changed = [
+            c
+            for c in full.columns
+            if not np.array_equal(
+                full[c].to_numpy(dtype=float), other[c].to_numpy(dtype=float), equal_nan=True
+            )
+        ]
+        if changed:
+            raise LeakageError(
+                f"features {changed} at origin {origin.date()} change when arrivals after the "
+                f"origin are {name}: they use data from after the origin. Build them from "
+                "arrivals up to the origin only (see forecast.features.arrivals_features)."
+            )
+
+
+# ---------------------------------------------------------------------------
+# the run
+# ---------------------------------------------------------------------------
+
+
+def _forecast_rows(
+    fc: pd.DataFrame, y: np.ndarray, meta_cols: pd.DataFrame, name: str
+) -> pd.DataFrame:
+    g = fc[grid_columns()].to_numpy()
+    out = fc.drop(columns=grid_columns()).copy()
+    out["crps"] = M.crps_from_quantiles(y, g, GRID_LEVELS)
+    out["people"] = y
+    out["forecaster"] = name
+    for c in meta_cols.columns:
+        out[c] = meta_cols[c].to_numpy()
+    return out.reset_index()
+
+
+def run_backtest(
+    arrivals: pd.DataFrame,
+    weather_source: str = "none",
+    weather=None,
+    spec: BacktestSpec | None = None,
+    weather_label: str | None = None,
+    cfg: F.FeatureConfig = F.DEFAULT_CONFIG,
+    tide_sky: pd.DataFrame | None | bool = True,
+    feature_fn: FeatureFn | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Rolling-origin (or explicit-split) backtest of the model and the baselines.
+
+    Parameters
+    ----------
+    arrivals : pandas.DataFrame
+        Daily arrivals (``people``, ``boats``).
+    weather_source : {"knmi", "openmeteo", "none"}
+    weather : DataFrame or xarray.Dataset, optional
+        The weather input (KNMI daily table or hourly Dataset).
+    spec : BacktestSpec
+    weather_label : str, optional
+        Label of the weather input (default from :data:`WEATHER_LABELS`).
+    cfg : FeatureConfig
+    tide_sky : DataFrame, bool or None
+        Precomputed tide/sky features, True to compute them when the modules exist,
+        False/None to leave them out.
+    feature_fn : callable, optional
+        Override of the evaluation feature builder (used by the leakage test).
+
+    Returns
+    -------
+    BacktestResult
+    """
+    spec = spec or BacktestSpec()
+    spec.validate()
+    from threadpoolctl import threadpool_limits
+
+    # many small fits: OpenMP threads cost more than they give (measured on 2 cores)
+    with threadpool_limits(limits=spec.n_threads, user_api="openmp"):
+        return _run(
+            arrivals,
+            weather_source,
+            weather,
+            spec,
+            weather_label,
+            cfg,
+            tide_sky,
+            feature_fn,
+            progress,
+        )
+
+
+def _run(
+    arrivals, weather_source, weather, spec, weather_label, cfg, tide_sky, feature_fn, progress
+):
+    F.check_source(weather_source)
+    wtab = F.weather_table(weather_source, weather, cfg)
+    start, end = pd.Timestamp(spec.start), pd.Timestamp(spec.end)
+    horizons = sorted(int(h) for h in spec.horizons)
+    hmax = max(horizons)
+    last = arrivals.index[-1]
+    if wtab is not None:
+        last = min(last, wtab.dropna(subset=["wind_speed_10m_mean"]).index.max())
+    end = min(end, last)
+    if end < start:
+        raise ConfigError(
+            f"nothing to evaluate: data end on {last.date()}, before --start {start.date()}; "
+            "choose an earlier --start or give weather covering the period."
+        )
+    if tide_sky is True:
+        ts = tide_sky_table(TRAIN_START, end)
+        tide_sky = ts if not ts.empty else None
+    elif tide_sky is False:
+        tide_sky = None
+
+    def feats(arr, dates, origins):
+        return eval_features(arr, dates, origins, weather_source, wtab, tide_sky)
+
+    feature_fn = feature_fn or feats
+
+    # evaluation rows (day, horizon)
+    days = pd.date_range(start, end, freq="D", name="date")
+    if wtab is not None:
+        days = days[days.isin(wtab.dropna(subset=["wind_speed_10m_mean"]).index)]
+    rows = pd.DataFrame([(d, h) for h in horizons for d in days], columns=["date", "horizon"])
+    rows["origin"] = rows["date"] - pd.to_timedelta(rows["horizon"], unit="D")
+    if spec.train_end is not None:
+        te = pd.Timestamp(spec.train_end)
+        rows = rows[rows["origin"] >= te].reset_index(drop=True)
+        rows["refit"] = te
+        refits = [te]
+    else:
+        first = start - pd.Timedelta(days=hmax)
+        k = ((rows["origin"] - first) / pd.Timedelta(days=1)).astype(int) // spec.refit_every
+        rows["refit"] = first + pd.to_timedelta(k * spec.refit_every, unit="D")
+        refits = sorted(rows["refit"].unique())
+    if rows.empty:
+        raise ConfigError("no evaluation rows: every origin falls before --train-end.")
+
+    Xall = feature_fn(arrivals, F.as_dates(rows["date"]), F.as_dates(rows["origin"]))
+    Xall.index = pd.RangeIndex(len(rows))
+    yall = arrivals["people"].reindex(rows["date"]).to_numpy(dtype=float)
+    checks = (
+        set(
+            np.linspace(0, len(refits) - 1, min(spec.leakage_checks, len(refits)))
+            .astype(int)
+            .tolist()
+        )
+        if spec.leakage_checks
+        else set()
+    )
+
+    out_frames: list[pd.DataFrame] = []
+    prev: dict[str, CrossingModel] = {}
+    # train on every evaluated lead time (horizons beyond 7 days extend the cycle)
+    train_h = tuple(spec.train_horizons)
+    if hmax > max(train_h):
+        train_h = tuple(range(1, hmax + 1))
+    for i, R in enumerate(refits):
+        R = pd.Timestamp(R)
+        if i in checks:
+            assert_no_leakage(feature_fn, arrivals, R, horizons)
+        tr_start = (
+            TRAIN_START
+            if spec.window == "expanding"
+            else R - pd.Timedelta(days=spec.window_days - 1)
+        )
+        Xtr, ytr, btr = training_rows(
+            arrivals, tr_start, R, weather_source, wtab, tide_sky, horizons=train_h
+        )
+        if ytr.max() <= 0 or (ytr > 0).sum() < 10:
+            continue
+        sel = np.flatnonzero((rows["refit"] == R).to_numpy())
+        Xev = Xall.iloc[sel]
+        Xev = Xev.set_index(F.as_dates(rows["date"].iloc[sel]))
+        Xev.attrs["weather_source"] = weather_source
+        meta_cols = rows.iloc[sel][["horizon", "origin", "refit"]]
+        yev = yall[sel]
+        forecasters: list[tuple[str, object, pd.DataFrame, pd.DataFrame]] = []
+        recal = i % max(1, spec.recalibrate_every) == 0
+        model = CrossingModel(weather_source=weather_source, **spec.model_params).fit(
+            Xtr, ytr, boats=btr, calibration_from=None if recal else prev.get(MODEL_NAME)
+        )
+        prev[MODEL_NAME] = model
+        forecasters.append((MODEL_NAME, model, Xtr, select_columns(Xev, weather_source)))
+        if spec.baselines:
+            if weather_source != "none":
+                Xtr0 = select_columns(Xtr, "none")
+                wf = CrossingModel(weather_source="none", **spec.model_params).fit(
+                    Xtr0,
+                    ytr,
+                    boats=btr,
+                    calibration_from=None if recal else prev.get(WEATHER_FREE_NAME),
+                )
+                prev[WEATHER_FREE_NAME] = wf
+                forecasters.append((WEATHER_FREE_NAME, wf, Xtr0, select_columns(Xev, "none")))
+            for b in default_baselines(weather=weather_source != "none", cfg=cfg):
+                Xtr_b = Xtr.copy()
+                b.fit(Xtr_b, ytr)
+                forecasters.append((b.name, b, Xtr_b, Xev))
+        for name, est, _, Xe in forecasters:
+            fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
+            out_frames.append(_forecast_rows(fc, yev, meta_cols, name))
+        if progress is not None:
+            progress(f"refit {i + 1}/{len(refits)} at {R.date()}")
+
+    preds = pd.concat(out_frames, ignore_index=True)
+    preds = preds[np.isfinite(preds["people"])]
+    scores = score_table(preds, spec.thresholds)
+    meta = {
+        "weather_source": weather_source,
+        "weather_label": weather_label or WEATHER_LABELS.get(weather_source, weather_source),
+        "spec": {
+            k: (list(v) if isinstance(v, (tuple, list)) else v) for k, v in asdict(spec).items()
+        },
+        "evaluated": [str(days.min().date()), str(end.date())],
+        "n_refits": len(refits),
+        "feature_config": cfg.to_dict(),
+        "tide_sky_features": tide_sky is not None,
+        "git_sha": git_sha(),
+        "arrivals_end": str(arrivals.index[-1].date()),
+        "data_sha256": data_hashes(),
+    }
+    return BacktestResult(predictions=preds, scores=scores, meta=meta)
+
+
+# ---------------------------------------------------------------------------
+# scoring tables
+# ---------------------------------------------------------------------------
+
+SEASONS = {
+    12: "DJF",
+    1: "DJF",
+    2: "DJF",
+    3: "MAM",
+    4: "MAM",
+    5: "MAM",
+    6: "JJA",
+    7: "JJA",
+    8: "JJA",
+    9: "SON",
+    10: "SON",
+    11: "SON",
+}
+
+
+def score_table(
+    preds: pd.DataFrame, thresholds: Sequence[int] = config.BUSY_THRESHOLDS
+) -> pd.DataFrame:
+    """Scores per forecaster for: all rows, each horizon, and (at the first horizon) each
+    season and year. Column ``group`` names the subset (``all``, ``h1``, ``season:JJA@h1``,
+    ``year:2024@h1``)."""
+    out = []
+    h1 = int(preds["horizon"].min())
+    d = pd.DatetimeIndex(preds["date"])
+    preds = preds.assign(_season=d.month.map(SEASONS), _year=d.year)
+    for name, g in preds.groupby("forecaster", sort=False):
+        subsets = [("all", g)]
+        subsets += [(f"h{h}", gh) for h, gh in g.groupby("horizon")]
+        g1 = g[g["horizon"] == h1]
+        subsets += [(f"season:{s}@h{h1}", gs) for s, gs in g1.groupby("_season")]
+        subsets += [(f"year:{y}@h{h1}", gy) for y, gy in g1.groupby("_year")]
+        for group, gg in subsets:
+            s = M.score_forecasts(gg["people"].to_numpy(), gg, thresholds)
+            out.append({"forecaster": name, "group": group, **s})
+    return pd.DataFrame(out)
+
+
+def skill_table(scores: pd.DataFrame, of: str = MODEL_NAME) -> pd.DataFrame:
+    """Skill of ``of`` against every other forecaster, per group: ``1 - score/score_ref``
+    for MAE, CRPS, WIS and the Brier scores (positive = better than the reference)."""
+    keys = ["mae", "crps", "wis"] + [c for c in scores.columns if c.startswith("brier_")]
+    m = scores[scores.forecaster == of].set_index("group")
+    rows = []
+    for ref, g in scores[scores.forecaster != of].groupby("forecaster", sort=False):
+        g = g.set_index("group")
+        common = m.index.intersection(g.index)
+        for grp in common:
+            row = {"reference": ref, "group": grp}
+            for k in keys:
+                if k in g.columns and g.loc[grp, k] > 0:
+                    row[f"skill_{k}"] = 1 - m.loc[grp, k] / g.loc[grp, k]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# provenance and outputs
+# ---------------------------------------------------------------------------
+
+
+def git_sha() -> str:
+    try:
+        r = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=config.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        sha = r.stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=config.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return sha + ("+dirty" if dirty else "") if sha else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_hashes(paths: Sequence[Path] | None = None) -> dict:
+    """sha256 of the committed data files used (arrivals snapshot, KNMI file)."""
+    snap = config.snapshot_dir()
+    paths = paths or [snap / "arrivals.csv", snap / "knmi" / "etmgeg_340.txt"]
+    return {
+        str(Path(p).relative_to(config.REPO_ROOT))
+        if Path(p).is_relative_to(config.REPO_ROOT)
+        else str(p): sha256_file(Path(p))
+        for p in paths
+        if Path(p).exists()
+    }
+
+
+def write_outputs(
+    results: Sequence[BacktestResult], folder: str | Path, figures: bool = True
+) -> dict:
+    """Write ``scores.csv``, ``skill.csv``, ``results.json`` and figures to ``folder``.
+
+    Returns the JSON document written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    frames, skills, doc = [], [], {"runs": [], "headline": {}}
+    for res in results:
+        src = res.meta["weather_source"]
+        sc = res.scores.assign(weather_source=src, weather_label=res.meta["weather_label"])
+        frames.append(sc)
+        sk = skill_table(res.scores)
+        if not sk.empty:
+            skills.append(sk.assign(weather_source=src))
+        doc["runs"].append({"meta": res.meta, "scores": json_scores(res.scores)})
+        doc["headline"][src] = res.headline(int(min(res.meta["spec"]["horizons"])))
+    pd.concat(frames).to_csv(folder / "scores.csv", index=False, float_format="%.5g")
+    if skills:
+        pd.concat(skills).to_csv(folder / "skill.csv", index=False, float_format="%.5g")
+    (folder / "results.json").write_text(json.dumps(doc, indent=1, default=_clean) + "\n")
+    if figures:
+        make_figures(results, folder)
+    return doc
+
+
+def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[Path]:
+    """Reliability diagram, predicted vs actual and skill by lead time (PNG, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    written = []
+    for res in results:
+        src = res.meta["weather_source"]
+        p = res.predictions
+        h1 = int(p["horizon"].min())
+        show = [MODEL_NAME, WEATHER_FREE_NAME, "climatology_month", "calm_hours_rule"]
+        # reliability
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        for name in show:
+            g = p[(p.forecaster == name) & (p.horizon == h1)]
+            if g.empty:
+                continue
+            rel = M.reliability(g["people"] > 0, g["p_any"])
+            rel = rel[rel.n > 0]
+            ax.plot(rel.mean_forecast, rel.observed_frequency, marker="o", label=name)
+        ax.set_xlabel("forecast P(any crossing)")
+        ax.set_ylabel("observed frequency")
+        ax.set_title(f"Reliability, D+{h1}: {src}", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = folder / f"reliability_{src}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+        # predicted vs actual
+        g = p[(p.forecaster == MODEL_NAME) & (p.horizon == h1)]
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.scatter(g["expected_people"], g["people"], s=4, alpha=0.4)
+        lim = max(float(g["people"].max()), float(g["expected_people"].max()), 1.0)
+        ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("expected people (model)")
+        ax.set_ylabel("actual people")
+        ax.set_title(f"Predicted vs actual, D+{h1}: {src}", fontsize=9)
+        fig.tight_layout()
+        path = folder / f"predicted_vs_actual_{src}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+        # skill by lead time
+        sc = res.scores[res.scores.group.str.match(r"^h\d+$")].copy()
+        sc["h"] = sc.group.str[1:].astype(int)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ref = sc[sc.forecaster == "climatology_month"].set_index("h")["brier_any"]
+        lw = sc[sc.forecaster == "same_day_last_week"].set_index("h")["mae"]
+        for name in (MODEL_NAME, WEATHER_FREE_NAME):
+            m = sc[sc.forecaster == name].set_index("h")
+            if m.empty:
+                continue
+            ax.plot(
+                m.index,
+                1 - m["brier_any"] / ref.reindex(m.index),
+                marker="o",
+                label=f"{name}: Brier skill vs monthly climatology",
+            )
+            ax.plot(
+                m.index,
+                1 - m["mae"] / lw.reindex(m.index),
+                marker="s",
+                ls="--",
+                label=f"{name}: MAE skill vs last week",
+            )
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("lead time [days]")
+        ax.set_ylabel("skill (1 - score / reference)")
+        ax.set_title(f"Skill by lead time: {src}", fontsize=9)
+        ax.legend(fontsize=6)
+        fig.tight_layout()
+        path = folder / f"skill_by_lead_{src}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def json_scores(scores: pd.DataFrame) -> dict:
+    """Scores as ``{forecaster: {group: {score: value}}}``."""
+    out: dict = {}
+    for _, r in scores.iterrows():
+        out.setdefault(r["forecaster"], {})[r["group"]] = {
+            k: _clean(v) for k, v in r.items() if k not in ("forecaster", "group")
+        }
+    return out
+
+
+#: Named quantile columns carried in the predictions table.
+QUANTILE_COLUMNS = tuple(NAMED_LEVELS)

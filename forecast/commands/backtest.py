@@ -1,0 +1,184 @@
+"""``forecast backtest``: rolling-origin or explicit-split evaluation on real data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from forecast import config
+from forecast.errors import ConfigError
+
+SCORE_COLUMNS = (
+    "n",
+    "auc_any",
+    "brier_any",
+    "auc_gt_300",
+    "brier_gt_300",
+    "mae",
+    "mae_median",
+    "crps",
+    "wis",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+)
+
+
+def _horizons(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            a, b = text.split("-", 1)
+            out = list(range(int(a), int(b) + 1))
+        else:
+            out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--horizon {text!r}: give a number (1), a list (1,3,7) or a range (1-7)"
+        ) from exc
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"--horizon {text!r}: horizons must be >= 1 day")
+    return out
+
+
+def _thresholds(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--thresholds {text!r}: give whole numbers like 300,500"
+        ) from exc
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "backtest",
+        help="evaluate the model and the baselines on past data (no future leakage)",
+        description=(
+            "Rolling-origin backtest (refits every --refit-every days) or, with --train-end, an "
+            "explicit train/evaluate split. Scores the model, the weather-free model and every "
+            "baseline the same way (MAE, CRPS, WIS, coverage, Brier, ROC AUC). Offline it runs on "
+            "the arrivals snapshot with the bundled KNMI observations (an observed regional "
+            "proxy: perfect prognosis) or weather-free."
+        ),
+    )
+    p.add_argument("--weather-source", choices=("knmi", "openmeteo", "none"), default="knmi")
+    p.add_argument(
+        "--knmi-file", default=None, help="KNMI daily file (default: the bundled station 340)"
+    )
+    p.add_argument(
+        "--weather-kind",
+        choices=("archive", "historical_forecast"),
+        default="historical_forecast",
+        help="Open-Meteo cache to read with --weather-source openmeteo (archive = reanalysis, optimistic)",
+    )
+    p.add_argument("--start", default="2020-01-01", help="first evaluated day (YYYY-MM-DD)")
+    p.add_argument("--end", default="2025-06-30", help="last evaluated day (YYYY-MM-DD)")
+    p.add_argument(
+        "--train-end", default=None, help="explicit split: train on days up to this date, no refits"
+    )
+    p.add_argument(
+        "--horizon", type=_horizons, default=[1], help="lead times in days: 1, 1,3,7 or 1-7"
+    )
+    p.add_argument("--refit-every", type=int, default=7, help="days between refits (rolling mode)")
+    p.add_argument("--window", choices=("expanding", "sliding"), default="expanding")
+    p.add_argument("--window-days", type=int, default=3 * 365, help="sliding window length [days]")
+    p.add_argument(
+        "--thresholds",
+        type=_thresholds,
+        default=list(config.BUSY_THRESHOLDS),
+        help="busy-day thresholds [people], e.g. 300,500",
+    )
+    p.add_argument("--no-baselines", action="store_true", help="score the model only")
+    p.add_argument(
+        "--out", default=None, help="folder for scores.csv, skill.csv, results.json and figures"
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=run)
+    return p
+
+
+def load_inputs(args):
+    from forecast.sources.arrivals import load_arrivals
+
+    arrivals = load_arrivals()
+    weather, label = None, None
+    if args.weather_source == "knmi":
+        from forecast.sources.knmi import load_knmi
+
+        weather = load_knmi(args.knmi_file)
+    elif args.weather_source == "openmeteo":
+        from forecast import weather as W
+
+        start = pd.Timestamp("2018-01-01").date()
+        weather = W.load_hourly(start, pd.Timestamp(args.end).date(), kind=args.weather_kind)
+        label = "reanalysis" if args.weather_kind == "archive" else "historical_forecast"
+    elif args.knmi_file:
+        raise ConfigError("--knmi-file needs --weather-source knmi.")
+    return arrivals, weather, label
+
+
+def run(args) -> int:
+    from forecast import backtest as B
+
+    spec = B.BacktestSpec(
+        start=args.start,
+        end=args.end,
+        horizons=tuple(args.horizon),
+        refit_every=args.refit_every,
+        window=args.window,
+        window_days=args.window_days,
+        train_end=args.train_end,
+        thresholds=tuple(args.thresholds),
+        baselines=not args.no_baselines,
+    )
+    arrivals, weather, label = load_inputs(args)
+    res = B.run_backtest(
+        arrivals,
+        args.weather_source,
+        weather,
+        spec,
+        weather_label=B.WEATHER_LABELS.get(label) if label else None,
+    )
+    if args.out:
+        B.write_outputs([res], args.out)
+    h = min(args.horizon)
+    scores = res.scores
+    if args.format == "json":
+        doc = {
+            "weather_source": res.meta["weather_source"],
+            "weather_label": res.meta["weather_label"],
+            "evaluated": res.meta["evaluated"],
+            "train_end": args.train_end,
+            "horizons": list(args.horizon),
+            "headline": res.headline(h),
+            "scores": {k: v for k, v in B.json_scores(scores).items()},
+            "git_sha": res.meta["git_sha"],
+            "data_sha256": res.meta["data_sha256"],
+        }
+        json.dump(doc, sys.stdout, indent=1, default=B._clean)
+        print()
+        return 0
+    cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in scores.columns]]
+    if args.format == "csv":
+        scores[cols].to_csv(sys.stdout, index=False, float_format="%.4g")
+        return 0
+    groups = [f"h{x}" for x in args.horizon]
+    table = scores[scores.group.isin(groups)][cols]
+    print(
+        f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: {res.meta['weather_label']}"
+    )
+    print(
+        table.to_string(
+            index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+        )
+    )
+    hl = res.headline(h)
+    if hl:
+        print(
+            f"\nmodel at D+{h}: Brier skill vs monthly climatology {hl.get('bss_any_vs_climatology_month', float('nan')):.3f}, "
+            f"MAE skill vs same day last week {hl.get('mae_skill_vs_last_week', float('nan')):.3f}"
+        )
+    return 0

@@ -1,0 +1,103 @@
+"""``forecast model fit|show``: train and save the crossing model, show what it was trained on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def default_path(weather_source: str) -> Path:
+    """Where ``forecast model fit`` saves a model by default (git-ignored data folder).
+
+    ``forecast.pipeline.forecast_days`` reuses the model saved there (see
+    ``forecast.pipeline.saved_model``).
+    """
+    from forecast.pipeline import saved_model_path
+
+    return saved_model_path(weather_source)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "model",
+        help="train and save the crossing model, or show what a saved model was trained on",
+        description=(
+            "fit: train the two-part crossing model on every day known at --origin (default: the "
+            "last day with arrivals and weather) and save it with skops. show: print a saved "
+            "model's weather source, training range, features and code version."
+        ),
+    )
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    f = sub.add_parser("fit", help="train and save a model", description="Train and save a model.")
+    f.add_argument("--weather-source", choices=("knmi", "none"), default="knmi")
+    f.add_argument(
+        "--knmi-file", default=None, help="KNMI daily file (default: bundled station 340)"
+    )
+    f.add_argument("--origin", default=None, help="last training day (default: last day with data)")
+    f.add_argument(
+        "--out",
+        default=None,
+        help="model file (default: data/models/crossing_model_<source>.skops)",
+    )
+    f.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    f.set_defaults(func=run_fit)
+    s = sub.add_parser("show", help="show a saved model", description="Show a saved model.")
+    s.add_argument(
+        "path", nargs="?", default=None, help="model file (default: the knmi default path)"
+    )
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.set_defaults(func=run_show)
+    return p
+
+
+def _print_info(info: dict, fmt: str, path: Path) -> None:
+    info = {"path": str(path), **info}
+    if fmt == "json":
+        json.dump(info, sys.stdout, indent=1, default=str)
+        print()
+        return
+    rows = [(k, ", ".join(v) if k == "features" else v) for k, v in info.items() if k != "params"]
+    if fmt == "csv":
+        pd.DataFrame(rows, columns=["field", "value"]).to_csv(sys.stdout, index=False)
+        return
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+def run_fit(args) -> int:
+    from forecast import features as F
+    from forecast.pipeline import TRAIN_START, fit_default_model, tide_sky_table
+    from forecast.sources.arrivals import load_arrivals
+
+    arrivals = load_arrivals()
+    weather = None
+    if args.weather_source == "knmi":
+        from forecast.sources.knmi import load_knmi
+
+        weather = load_knmi(args.knmi_file)
+    wtab = F.weather_table(args.weather_source, weather)
+    last = arrivals.index[-1]
+    if wtab is not None:
+        last = min(last, wtab.dropna(subset=["wind_speed_10m_mean"]).index.max())
+    origin = pd.Timestamp(args.origin) if args.origin else last
+    ts = tide_sky_table(TRAIN_START, max(origin, arrivals.index[-1]))
+    model = fit_default_model(
+        args.weather_source, origin, arrivals, wtab, ts if not ts.empty else None
+    )
+    path = model.save(args.out or default_path(args.weather_source))
+    _print_info(model.info(), args.format, path)
+    return 0
+
+
+def run_show(args) -> int:
+    from forecast.model import CrossingModel
+
+    path = Path(args.path) if args.path else default_path("knmi")
+    model = CrossingModel.load(path)
+    _print_info(model.info(), args.format, path)
+    return 0

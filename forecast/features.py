@@ -1,0 +1,746 @@
+"""Red-day features: one row per Home Office day (the UK calendar day).
+
+Pure functions from weather, tide, sky and arrivals inputs to a feature table indexed
+by ``date`` (plain, normalised, tz-naive dates). Data flows one way: nothing here reads
+files or the network.
+
+Two kinds of weather input are supported:
+
+- **hourly** Open-Meteo data for the Strait (``xarray.Dataset`` with dims
+  ``(time, site)``, see ``docs/CONTRACTS.md``): aggregated over the departure window
+  that feeds each Home Office day (default D-1 22:00 .. D 14:00 UK time);
+- **daily** station observations (the bundled KNMI proxy, ``forecast.sources.knmi``):
+  the overnight window spans two KNMI days, so each feature is taken from the previous
+  day (``*_prev``) and the same day. Waves are absent: the wave and calm-hours rules use
+  a documented **wind proxy** (:func:`daily_calm_hours_proxy`).
+
+Arrivals-based ("pent-up demand") features are built **relative to the forecast
+origin**: at horizon ``h`` the target day is ``D`` and only arrivals up to ``D - h``
+are used (:func:`arrivals_features`), so nothing after the origin leaks in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast import config
+from forecast.errors import ConfigError, DataFormatError
+
+#: Weather sources a feature table (and a trained model) can be built from.
+WEATHER_SOURCES = ("knmi", "openmeteo", "none")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Thresholds and windows of the feature builder (all documented in docs/model.md).
+
+    Parameters
+    ----------
+    window_start_h : float
+        Start of the departure window feeding day D, hours relative to D 00:00 UK
+        time (default -2, i.e. D-1 22:00).
+    window_end_h : float
+        End of the window, hours relative to D 00:00 UK time (default 14, D 14:00);
+        the window is half-open ``[start, end)``.
+    calm_wind_kn : float
+        An hour is calm when the hourly mean wind at 10 m is at most this [kn]
+        (Strait, hourly input).
+    calm_wave_m : float
+        ... and the significant wave height is at most this [m] (when waves are known).
+    calm_rain_mm : float
+        ... and the hourly precipitation is at most this [mm].
+    calm_hours_min : float
+        A day is calm ("favourable") when its longest run of calm hours in the window
+        reaches this [h].
+    proxy_calm_wind_kn : float
+        Wind-proxy calm threshold for the daily inland KNMI station [kn]; the station
+        reads about 0.6 x the coastal wind, so 8 kn there is roughly 13 kn at the coast.
+    wave_rule_m : float
+        The Times' rule: crossings are rare when waves exceed this [m].
+    proxy_wave_rule_wind_kn : float
+        Wind-proxy version of the wave rule for daily station data: daily mean station
+        wind at most this [kn] stands in for "waves <= wave_rule_m".
+    """
+
+    window_start_h: float = -2.0
+    window_end_h: float = 14.0
+    calm_wind_kn: float = 12.0
+    calm_wave_m: float = 0.75
+    calm_rain_mm: float = 1.0
+    calm_hours_min: float = 6.0
+    proxy_calm_wind_kn: float = 8.0
+    wave_rule_m: float = 0.5
+    proxy_wave_rule_wind_kn: float = 6.0
+
+    def __post_init__(self) -> None:
+        span = self.window_end_h - self.window_start_h
+        if not 0 < span <= 24 or self.window_start_h < -24 or self.window_end_h > 24:
+            raise ConfigError(
+                f"departure window [{self.window_start_h}, {self.window_end_h}) h around "
+                "D 00:00 UK time is invalid; it must be 1-24 h long and lie within D-1 00:00 "
+                ".. D+1 00:00 (default -2 .. 14, i.e. D-1 22:00 .. D 14:00)."
+            )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_CONFIG = FeatureConfig()
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def as_dates(dates) -> pd.DatetimeIndex:
+    """Normalise ``dates`` to a tz-naive daily ``DatetimeIndex`` named ``date``."""
+    idx = pd.DatetimeIndex(pd.to_datetime(dates))
+    if idx.tz is not None:
+        raise ConfigError(
+            "dates must be plain UK calendar dates (tz-naive), got tz-aware values; "
+            "convert with .tz_convert('Europe/London').tz_localize(None).normalize()."
+        )
+    return pd.DatetimeIndex(idx.normalize(), name="date")
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True values in a 1-D boolean array."""
+    best = run = 0
+    for v in mask:
+        run = run + 1 if v else 0
+        best = max(best, run)
+    return best
+
+
+def _circular_mean_deg(direction_deg: np.ndarray, weight: np.ndarray | None = None) -> float:
+    d = np.deg2rad(np.asarray(direction_deg, dtype=float))
+    w = np.ones_like(d) if weight is None else np.asarray(weight, dtype=float)
+    ok = np.isfinite(d) & np.isfinite(w)
+    if not ok.any():
+        return np.nan
+    s, c = np.sum(w[ok] * np.sin(d[ok])), np.sum(w[ok] * np.cos(d[ok]))
+    if np.hypot(s, c) < 1e-9:
+        return np.nan
+    return float(np.rad2deg(np.arctan2(s, c)) % 360.0)
+
+
+def direction_features(direction_deg, prefix: str = "wind") -> pd.DataFrame:
+    """Sector features of a wind direction [deg, blowing **from**].
+
+    Returns ``<prefix>_dir_sin``, ``<prefix>_dir_cos`` and two sector flags:
+    ``<prefix>_from_ne`` (0-90 deg: north-easterlies, which raise a sea on the French
+    beaches and have halted crossings for weeks) and ``<prefix>_onshore_fr``
+    (225-360 deg: south-west to north, blowing onto the French departure coast).
+    NaN direction (calm or variable) gives 0 flags and 0 sin/cos.
+    """
+    d = np.asarray(direction_deg, dtype=float)
+    rad = np.deg2rad(d)
+    known = np.isfinite(d)
+    return pd.DataFrame(
+        {
+            f"{prefix}_dir_sin": np.where(known, np.sin(rad), 0.0),
+            f"{prefix}_dir_cos": np.where(known, np.cos(rad), 0.0),
+            f"{prefix}_from_ne": (known & (d >= 0) & (d <= 90)).astype(float),
+            f"{prefix}_onshore_fr": (known & (d >= 225) & (d <= 360)).astype(float),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------
+# weather: hourly (Open-Meteo) path
+# ---------------------------------------------------------------------------
+
+
+def window_day(
+    times_utc, cfg: FeatureConfig = DEFAULT_CONFIG
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Home Office day fed by each hourly time, and whether the hour is in the window.
+
+    Parameters
+    ----------
+    times_utc : array-like of datetime64
+        Hourly times in UTC (tz-naive meaning UTC, or tz-aware).
+    cfg : FeatureConfig
+        Window definition (hours relative to D 00:00 UK wall-clock time).
+
+    Returns
+    -------
+    days : DatetimeIndex
+        The day D whose window ``[D + start, D + end)`` (UK wall clock) holds each time.
+    inside : ndarray of bool
+        False for hours outside every window (e.g. 14:00-22:00 with the default).
+    """
+    t = pd.DatetimeIndex(pd.to_datetime(times_utc))
+    t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
+    local = t.tz_convert(config.UK_TZ).tz_localize(None)
+    shifted = local - pd.Timedelta(hours=cfg.window_start_h)
+    day = shifted.normalize()
+    into = (shifted - day) / pd.Timedelta(hours=1)
+    inside = np.asarray(into < (cfg.window_end_h - cfg.window_start_h))
+    return pd.DatetimeIndex(day, name="date"), inside
+
+
+def hourly_weather_features(
+    ds, dates=None, cfg: FeatureConfig = DEFAULT_CONFIG, site: str | None = None
+) -> pd.DataFrame:
+    """Aggregate hourly marine weather over the departure window of each day.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Hourly weather, dims ``(time, site)`` (or ``time`` only), variables named as in
+        the glossary: ``wind_speed_10m`` [kn], ``wind_gusts_10m`` [kn],
+        ``wind_direction_10m`` [deg], ``wave_height`` [m], ``wave_period`` [s],
+        ``precipitation`` [mm], ``visibility`` [m], ``pressure_msl`` [hPa]. Missing
+        optional variables give NaN features. Sites are averaged (directions as vectors)
+        unless ``site`` is given.
+    dates : array-like, optional
+        Days D to return (default: every day with at least one hour in its window).
+    cfg : FeatureConfig
+        Window and calm thresholds.
+    site : str, optional
+        Use only this site.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date``; columns ``wind_speed_10m_mean``, ``wind_speed_10m_max``,
+        ``wind_gusts_10m_max`` [kn], direction features, ``wave_height_mean``,
+        ``wave_height_max`` [m], ``wave_period_mean`` [s], ``precipitation_sum`` [mm],
+        ``visibility_min`` [m], ``pressure_msl_mean`` [hPa], ``calm_hours`` [h] (longest
+        run of consecutive calm hours), ``window_hours`` [h] (hours of data in the
+        window; 15 or 17 on DST nights with the default window).
+
+    Raises
+    ------
+    DataFormatError
+        If ``wind_speed_10m`` or the ``time`` coordinate is missing.
+    """
+    if "time" not in ds.coords or "wind_speed_10m" not in ds:
+        raise DataFormatError(
+            "hourly weather Dataset needs a 'time' coordinate and a 'wind_speed_10m' [kn] "
+            f"variable (has coords {list(ds.coords)}, variables {list(ds.data_vars)}); "
+            "load it with forecast.weather.load_hourly()."
+        )
+    if site is not None:
+        if "site" not in ds.dims or site not in ds["site"].values:
+            raise ConfigError(
+                f"site {site!r} not in the weather Dataset; pick one of its 'site' values."
+            )
+        ds = ds.sel(site=site)
+
+    def hourly(name: str) -> np.ndarray:
+        if name not in ds:
+            return np.full(ds.sizes["time"], np.nan)
+        da = ds[name].astype(float)
+        if "site" in da.dims:
+            if name.endswith("direction_10m") or name == "wave_direction":
+                rad = np.deg2rad(da)
+                s, c = np.sin(rad).mean("site"), np.cos(rad).mean("site")
+                return (np.rad2deg(np.arctan2(s, c)) % 360.0).values
+            return da.mean("site").values
+        return da.values.astype(float)
+
+    wind = hourly("wind_speed_10m")
+    frame = pd.DataFrame(
+        {
+            "wind": wind,
+            "gust": hourly("wind_gusts_10m"),
+            "dir": hourly("wind_direction_10m"),
+            "wave": hourly("wave_height"),
+            "period": hourly("wave_period"),
+            "rain": hourly("precipitation"),
+            "vis": hourly("visibility"),
+            "pres": hourly("pressure_msl"),
+        }
+    )
+    days, inside = window_day(ds["time"].values, cfg)
+    frame["date"] = days
+    frame = frame[inside]
+    calm = (frame["wind"] <= cfg.calm_wind_kn) & ~(frame["rain"] > cfg.calm_rain_mm)
+    calm &= ~(frame["wave"] > cfg.calm_wave_m)
+    frame["calm"] = calm.to_numpy()
+    rows = []
+    for day, g in frame.groupby("date", sort=True):
+        w = g["wind"].to_numpy()
+        with np.errstate(all="ignore"):
+            rows.append(
+                {
+                    "date": day,
+                    "wind_speed_10m_mean": np.nanmean(w) if np.isfinite(w).any() else np.nan,
+                    "wind_speed_10m_max": np.nanmax(w) if np.isfinite(w).any() else np.nan,
+                    "wind_gusts_10m_max": _nanmax(g["gust"]),
+                    "wind_direction_10m_mean": _circular_mean_deg(g["dir"].to_numpy(), w),
+                    "wind_from_ne_hours": float(((g["dir"] >= 0) & (g["dir"] <= 90)).sum()),
+                    "wave_height_mean": _nanmean(g["wave"]),
+                    "wave_height_max": _nanmax(g["wave"]),
+                    "wave_period_mean": _nanmean(g["period"]),
+                    "precipitation_sum": float(np.nansum(g["rain"]))
+                    if g["rain"].notna().any()
+                    else np.nan,
+                    "visibility_min": _nanmin(g["vis"]),
+                    "pressure_msl_mean": _nanmean(g["pres"]),
+                    "calm_hours": float(_longest_run(g["calm"].to_numpy() & np.isfinite(w))),
+                    "window_hours": float(len(g)),
+                }
+            )
+    out = pd.DataFrame(rows).set_index("date") if rows else pd.DataFrame()
+    if out.empty:
+        raise DataFormatError(
+            "hourly weather Dataset has no hour inside any departure window; "
+            f"time range {ds['time'].values[:1]}..{ds['time'].values[-1:]}."
+        )
+    out.index = pd.DatetimeIndex(out.index, name="date")
+    dirf = direction_features(out["wind_direction_10m_mean"].to_numpy())
+    dirf.index = out.index
+    out = pd.concat([out.drop(columns="wind_direction_10m_mean"), dirf], axis=1)
+    if dates is not None:
+        out = out.reindex(as_dates(dates))
+    out.attrs["weather_source"] = "openmeteo"
+    out.attrs["weather_run"] = str(ds.attrs.get("run_utc", ds.attrs.get("retrieved_utc", "")))
+    return out
+
+
+def _nanmean(s: pd.Series) -> float:
+    return float(s.mean()) if s.notna().any() else np.nan
+
+
+def _nanmax(s: pd.Series) -> float:
+    return float(s.max()) if s.notna().any() else np.nan
+
+
+def _nanmin(s: pd.Series) -> float:
+    return float(s.min()) if s.notna().any() else np.nan
+
+
+# ---------------------------------------------------------------------------
+# weather: daily station (KNMI) path
+# ---------------------------------------------------------------------------
+
+#: KNMI daily columns used (glossary names) and whether they also enter as ``*_prev``.
+_DAILY_COLUMNS = {
+    "wind_speed_10m_mean": True,
+    "wind_speed_10m_max": True,
+    "wind_speed_10m_min": True,
+    "wind_gusts_10m_max": True,
+    "precipitation_sum": True,
+    "precipitation_duration": False,
+    "pressure_msl_mean": False,
+    "visibility_min": False,
+    "temperature_2m_mean": False,
+    "cloud_cover_mean": False,
+}
+
+
+def daily_calm_hours_proxy(
+    wind_min_kn, wind_max_kn, threshold_kn: float, window_h: float = 16.0
+) -> np.ndarray:
+    """Wind-proxy of the calm hours in a departure window from daily station data.
+
+    Assumes the hourly mean wind spreads evenly between the day's lowest and highest
+    hourly mean, so the share of calm hours is ``(threshold - min) / (max - min)``
+    clipped to 0..1, times the window length. A proxy, documented as such: daily data
+    carry no hourly sequence and no waves.
+
+    Parameters
+    ----------
+    wind_min_kn, wind_max_kn : array-like
+        Lowest and highest hourly mean wind of the day [kn].
+    threshold_kn : float
+        Calm threshold [kn].
+    window_h : float
+        Window length [h].
+
+    Returns
+    -------
+    ndarray
+        Proxy calm hours [h], NaN where inputs are missing.
+    """
+    lo = np.asarray(wind_min_kn, dtype=float)
+    hi = np.asarray(wind_max_kn, dtype=float)
+    span = np.maximum(hi - lo, 1e-6)
+    share = np.clip((threshold_kn - lo) / span, 0.0, 1.0)
+    share = np.where(hi <= threshold_kn, 1.0, share)
+    return np.where(np.isfinite(lo) & np.isfinite(hi), share * window_h, np.nan)
+
+
+def daily_weather_features(
+    daily: pd.DataFrame, dates=None, cfg: FeatureConfig = DEFAULT_CONFIG
+) -> pd.DataFrame:
+    """Features for day D from daily station observations of days D-1 and D.
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        Output of ``forecast.sources.knmi.load_knmi`` (index ``date`` = KNMI day,
+        columns in glossary names and units, wind in [kn]).
+    dates : array-like, optional
+        Days to return (default: the days of ``daily`` after the first).
+    cfg : FeatureConfig
+        Calm and rule thresholds (the wind-proxy ones are used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date``; same-day columns (e.g. ``wind_speed_10m_mean`` [kn]), previous-day
+        columns ``*_prev``, ``pressure_change`` [hPa/day], direction features, and
+        ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), with
+        ``attrs["weather_source"] = "knmi"``.
+
+    Raises
+    ------
+    DataFormatError
+        If the wind columns are missing.
+    """
+    need = ["wind_speed_10m_mean", "wind_speed_10m_max", "wind_speed_10m_min"]
+    missing = [c for c in need if c not in daily.columns]
+    if missing:
+        raise DataFormatError(
+            f"daily station weather lacks column(s) {missing} (has {list(daily.columns)}); "
+            "load it with forecast.sources.knmi.load_knmi()."
+        )
+    d = daily.copy()
+    d.index = as_dates(d.index)
+    full = pd.date_range(d.index.min(), d.index.max(), freq="D", name="date")
+    d = d.reindex(full)
+    out = pd.DataFrame(index=full)
+    for col, with_prev in _DAILY_COLUMNS.items():
+        vals = d[col] if col in d.columns else pd.Series(np.nan, index=full)
+        out[col] = vals.astype(float)
+        if with_prev:
+            out[f"{col}_prev"] = vals.astype(float).shift(1)
+    if "pressure_msl_mean" in d.columns:
+        out["pressure_change"] = d["pressure_msl_mean"].astype(float).diff()
+    else:
+        out["pressure_change"] = np.nan
+    if "wind_speed_10m_max_hour_utc" in d.columns:
+        # hour of the day's strongest wind: late (after the window) is a calmer night
+        out["wind_max_after_window"] = (d["wind_speed_10m_max_hour_utc"].astype(float) > 14).astype(
+            float
+        )
+    direction = d.get("wind_direction_10m_mean", pd.Series(np.nan, index=full)).to_numpy()
+    dirf = direction_features(direction)
+    dirf.index = full
+    out = pd.concat([out, dirf], axis=1)
+    window = cfg.window_end_h - cfg.window_start_h
+    out["calm_hours"] = daily_calm_hours_proxy(
+        d["wind_speed_10m_min"], d["wind_speed_10m_max"], cfg.proxy_calm_wind_kn, window
+    )
+    out["calm_hours_prev"] = out["calm_hours"].shift(1)
+    out = out.iloc[1:] if dates is None else out.reindex(as_dates(dates))
+    out.attrs["weather_source"] = "knmi"
+    out.attrs["weather_run"] = str(daily.attrs.get("source", "KNMI daily observations"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# calm-day rule and weather-based pent-up features
+# ---------------------------------------------------------------------------
+
+
+def calm_day(weather: pd.DataFrame, cfg: FeatureConfig = DEFAULT_CONFIG) -> pd.Series:
+    """The transparent calm-day rule: longest run of calm hours >= ``calm_hours_min``.
+
+    Returns a float series (1 calm, 0 not, NaN unknown) indexed like ``weather``.
+    """
+    ch = weather["calm_hours"].astype(float)
+    return (ch >= cfg.calm_hours_min).astype(float).where(ch.notna())
+
+
+def weather_pentup_features(
+    weather: pd.DataFrame, cfg: FeatureConfig = DEFAULT_CONFIG
+) -> pd.DataFrame:
+    """Days since the last calm day and calm days in the last 7, before each day D.
+
+    Uses weather of days D-7..D-1 only (observed or forecast weather is available for
+    those days whenever it is for D).
+    """
+    idx = pd.date_range(weather.index.min(), weather.index.max(), freq="D", name="date")
+    calm = calm_day(weather, cfg).reindex(idx)
+    prev = calm.shift(1)
+    calm7 = prev.rolling(7, min_periods=1).sum()
+    last_calm = (
+        pd.Series(np.where(calm.to_numpy() == 1, np.arange(len(idx)), np.nan), index=idx)
+        .ffill()
+        .shift(1)
+    )
+    since = np.arange(len(idx)) - last_calm.to_numpy()
+    since = np.where(np.isfinite(since), np.minimum(since, 60), 60.0)
+    return pd.DataFrame(
+        {"calm_days_last7": calm7.to_numpy(), "days_since_calm": since}, index=idx
+    ).reindex(weather.index)
+
+
+# ---------------------------------------------------------------------------
+# arrivals (pent-up demand) relative to the origin
+# ---------------------------------------------------------------------------
+
+ARRIVALS_FEATURES = (
+    "people_last1",
+    "people_last7",
+    "people_last28",
+    "crossing_days_last28",
+    "days_since_crossing",
+    "level_91",
+    "level_365",
+    "level_ratio",
+    "deficit_7",
+    "deficit_28",
+    "horizon",
+)
+
+
+def arrivals_state(arrivals: pd.DataFrame) -> pd.DataFrame:
+    """Rolling summaries of arrivals as known at the end of each day O (inclusive).
+
+    Row O uses arrivals of days <= O only.
+    """
+    p = arrivals["people"].astype(float)
+    idx = pd.date_range(p.index.min(), p.index.max(), freq="D", name="date")
+    p = p.reindex(idx)
+    pos = (p > 0).astype(float)
+    n = np.arange(len(idx), dtype=float)
+    last = pd.Series(np.where(pos.to_numpy() == 1, n, np.nan), index=idx).ffill()
+    return pd.DataFrame(
+        {
+            "people_last1": p,
+            "people_last7": p.rolling(7, min_periods=1).sum(),
+            "people_last28": p.rolling(28, min_periods=1).sum(),
+            "crossing_days_last28": pos.rolling(28, min_periods=1).sum(),
+            "last_crossing_pos": last,
+            "level_91": np.log1p(p.rolling(91, min_periods=7).mean()),
+            "level_365": np.log1p(p.rolling(365, min_periods=28).mean()),
+            "rate_91": p.rolling(91, min_periods=7).mean(),
+        },
+        index=idx,
+    )
+
+
+def arrivals_features(arrivals: pd.DataFrame, dates, origins) -> pd.DataFrame:
+    """Pent-up demand features for target days ``dates`` seen from ``origins``.
+
+    Parameters
+    ----------
+    arrivals : pandas.DataFrame
+        Daily arrivals (``people`` column), index ``date``.
+    dates : array-like
+        Target days D.
+    origins : array-like or scalar
+        Forecast origin of each target day (last day whose arrivals are known); a
+        scalar applies to all. Must be earlier than the target day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date`` (the targets), columns :data:`ARRIVALS_FEATURES`:
+        ``people_last1/7/28`` [people] (sums up to the origin), ``crossing_days_last28``
+        [days], ``days_since_crossing`` [days] (from the last crossing on or before the
+        origin to D), ``level_91``/``level_365`` [log1p people/day] (slow level terms),
+        ``level_ratio`` (91-day over 365-day level), ``deficit_7``/``deficit_28``
+        [people] (people expected at the 91-day mean rate over the last 7/28 days and
+        the days up to D, minus those who came: a backlog proxy), ``horizon`` [days]
+        (D - origin).
+
+    Raises
+    ------
+    ConfigError
+        If an origin is not before its target day.
+    """
+    dates = as_dates(dates)
+    origins = as_dates(np.broadcast_to(np.asarray(origins, dtype="datetime64[ns]"), len(dates)))
+    horizon = np.asarray((dates - origins) / pd.Timedelta(days=1))
+    if (horizon < 1).any():
+        bad = dates[horizon < 1][0].date()
+        raise ConfigError(
+            f"target day {bad} is not after its forecast origin; forecasts need "
+            "origin <= day - 1 (horizon >= 1)."
+        )
+    state = arrivals_state(arrivals)
+    known = state.reindex(origins)
+    start = state.index[0]
+    pos_d = np.asarray((dates - start) / pd.Timedelta(days=1))
+    since = pos_d - known["last_crossing_pos"].to_numpy()
+    since = np.where(np.isfinite(since), np.minimum(since, 365.0), 365.0)
+    out = pd.DataFrame(index=dates)
+    for col in ("people_last1", "people_last7", "people_last28", "crossing_days_last28"):
+        out[col] = known[col].to_numpy()
+    out["days_since_crossing"] = since
+    out["level_91"] = known["level_91"].to_numpy()
+    out["level_365"] = known["level_365"].to_numpy()
+    out["level_ratio"] = out["level_91"] - out["level_365"]
+    # pent-up demand: people "missing" against the recent daily rate, up to the origin,
+    # plus the rate times the days between the origin and D
+    rate = known["rate_91"].to_numpy()
+    out["deficit_7"] = 7 * rate - known["people_last7"].to_numpy() + rate * (horizon - 1)
+    out["deficit_28"] = 28 * rate - known["people_last28"].to_numpy() + rate * (horizon - 1)
+    out["horizon"] = horizon
+    return out
+
+
+# ---------------------------------------------------------------------------
+# calendar, tide and sky
+# ---------------------------------------------------------------------------
+
+
+def calendar_features(dates) -> pd.DataFrame:
+    """Season and calendar: day-of-year harmonics, month, day of week."""
+    dates = as_dates(dates)
+    doy = dates.day_of_year.to_numpy().astype(float)
+    ang = 2 * np.pi * doy / 365.25
+    return pd.DataFrame(
+        {
+            "doy_sin": np.sin(ang),
+            "doy_cos": np.cos(ang),
+            "month": dates.month.to_numpy().astype(float),
+            "dow": dates.day_of_week.to_numpy().astype(float),
+        },
+        index=dates,
+    )
+
+
+#: Tide and sky columns joined when forecast.tides / forecast.sky are available.
+TIDE_COLUMNS = ("hw_in_darkness", "tidal_range", "spring_neap_index")
+SKY_COLUMNS = ("darkness_hours", "moon_illumination", "moonlit_fraction")
+
+
+def tide_sky_features(dates) -> pd.DataFrame:
+    """Tide and sky features of the night before each day D (empty if modules absent).
+
+    Joins ``forecast.tides.night_tide_features`` (high water in darkness, tidal range,
+    spring-neap index) and ``forecast.sky.night_sky`` (hours of darkness, moon
+    illumination, moonlit share of darkness) when those modules exist. Both depend on
+    the date only (astronomy), so they never leak.
+    """
+    dates = as_dates(dates)
+    parts = []
+    try:
+        from forecast.tides import night_tide_features
+    except ImportError:
+        night_tide_features = None
+    if night_tide_features is not None:
+        tide = night_tide_features(dates)
+        parts.append(tide.reindex(dates)[[c for c in TIDE_COLUMNS if c in tide.columns]])
+    try:
+        from forecast.sky import night_sky
+    except ImportError:
+        night_sky = None
+    if night_sky is not None:
+        sky = night_sky(dates)
+        parts.append(sky.reindex(dates)[[c for c in SKY_COLUMNS if c in sky.columns]])
+    if not parts:
+        return pd.DataFrame(index=dates)
+    out = pd.concat(parts, axis=1).astype(float)
+    out.index = dates
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the full table
+# ---------------------------------------------------------------------------
+
+
+def weather_table(
+    weather_source: str, weather=None, cfg: FeatureConfig = DEFAULT_CONFIG
+) -> pd.DataFrame | None:
+    """Per-day weather features (with weather pent-up) for a source, or None for "none".
+
+    ``weather`` is a KNMI daily DataFrame for ``"knmi"`` and an hourly Dataset for
+    ``"openmeteo"``.
+    """
+    check_source(weather_source)
+    if weather_source == "none":
+        return None
+    if weather is None:
+        raise ConfigError(
+            f"weather_source={weather_source!r} needs weather input (a KNMI daily table or an "
+            "Open-Meteo hourly Dataset); pass weather_source='none' for the weather-free model."
+        )
+    if weather_source == "knmi":
+        if not isinstance(weather, pd.DataFrame):
+            raise ConfigError(
+                "weather_source='knmi' expects the daily DataFrame of "
+                f"forecast.sources.knmi.load_knmi(), got {type(weather).__name__}."
+            )
+        table = daily_weather_features(weather, cfg=cfg)
+    else:
+        if isinstance(weather, pd.DataFrame):
+            raise ConfigError(
+                "weather_source='openmeteo' expects an hourly xarray.Dataset "
+                "(forecast.weather.load_hourly), got a DataFrame; use weather_source='knmi' "
+                "for daily station data."
+            )
+        table = hourly_weather_features(weather, cfg=cfg)
+    attrs = dict(table.attrs)
+    table = pd.concat([table, weather_pentup_features(table, cfg)], axis=1)
+    table.attrs.update(attrs)
+    return table
+
+
+def check_source(weather_source: str) -> None:
+    if weather_source not in WEATHER_SOURCES:
+        raise ConfigError(
+            f"weather_source={weather_source!r} is not known; use one of {WEATHER_SOURCES}."
+        )
+
+
+def build_features(
+    dates,
+    origins,
+    arrivals: pd.DataFrame,
+    weather_source: str = "none",
+    weather_features: pd.DataFrame | None = None,
+    tide_sky: pd.DataFrame | None = None,
+    include_tide_sky: bool = True,
+) -> pd.DataFrame:
+    """The model's feature table: one row per target day D seen from its origin.
+
+    Parameters
+    ----------
+    dates : array-like
+        Target days D.
+    origins : array-like or scalar
+        Forecast origin per day (arrivals known up to and including it).
+    arrivals : pandas.DataFrame
+        Daily arrivals; rows after an origin are never used for that row.
+    weather_source : {"knmi", "openmeteo", "none"}
+        Which weather input ``weather_features`` came from (recorded in ``attrs``).
+    weather_features : pandas.DataFrame, optional
+        Output of :func:`weather_table` (required unless ``weather_source="none"``).
+    tide_sky : pandas.DataFrame, optional
+        Precomputed :func:`tide_sky_features` (computed here when None and
+        ``include_tide_sky``).
+    include_tide_sky : bool
+        Join tide and sky features when their modules are available.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date``; arrivals, calendar, weather and tide/sky columns;
+        ``attrs["weather_source"]``.
+    """
+    check_source(weather_source)
+    dates = as_dates(dates)
+    parts = [arrivals_features(arrivals, dates, origins), calendar_features(dates)]
+    if weather_source != "none":
+        if weather_features is None:
+            raise ConfigError(
+                f"weather_source={weather_source!r} needs weather_features (see weather_table)."
+            )
+        got = weather_features.attrs.get("weather_source")
+        if got is not None and got != weather_source:
+            raise ConfigError(
+                f"weather features come from {got!r} but weather_source={weather_source!r}; "
+                "build them from the matching input."
+            )
+        parts.append(weather_features.reindex(dates))
+    if include_tide_sky:
+        ts = tide_sky_features(dates) if tide_sky is None else tide_sky.reindex(dates)
+        parts.append(ts)
+    out = pd.concat(parts, axis=1)
+    out.index = dates
+    out.attrs["weather_source"] = weather_source
+    return out

@@ -1,0 +1,572 @@
+"""Probabilistic daily count model of small-boat arrivals (a two-part hurdle model).
+
+:class:`CrossingModel` follows the scikit-learn estimator contract. For each day it
+gives the probability of at least one crossing, the expected number of people, any
+quantile (median, 10/50/80/90 %...) and ``P(people > N)`` for any ``N``.
+
+Structure
+---------
+1. **Hurdle**: a ``HistGradientBoostingClassifier`` gives ``P(any crossing)``,
+   recalibrated by Platt scaling fitted on out-of-fold (time-blocked) predictions.
+2. **Size**: a ``HistGradientBoostingRegressor`` with Poisson loss (log link) gives the
+   conditional mean ``mu`` of people on days with crossings.
+3. **Spread**: the empirical distribution of out-of-fold log residuals
+   ``log(y / mu)`` on positive days (split in bins of ``mu``, since small days scatter
+   more in relative terms) forms the conditional distribution ``y = mu * exp(r)``.
+
+The predictive distribution is the mixture ``P(Y = 0) = 1 - p`` and
+``Y | Y > 0 ~ mu * exp(r)``; its CDF, quantiles, exceedance probabilities and mean follow
+in closed form from the stored residuals. Counts are never negative. Coverage of the
+intervals is checked in the backtest, not assumed.
+
+Saved models use skops with an explicit list of trusted types (no pickle) and carry
+their training range, feature names, weather source and code version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from forecast import __version__
+from forecast.errors import ConfigError, DataFormatError
+
+#: Quantile levels forming the forecast grid used for CRPS (midpoints of 100 bins) and
+#: the named quantiles reported to users.
+GRID_LEVELS = (np.arange(100) + 0.5) / 100.0
+NAMED_LEVELS = {
+    "q025": 0.025,
+    "q05": 0.05,
+    "q10": 0.10,
+    "q20": 0.20,
+    "q25": 0.25,
+    "q50": 0.50,
+    "q75": 0.75,
+    "q80": 0.80,
+    "q90": 0.90,
+    "q95": 0.95,
+    "q975": 0.975,
+}
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return expit(z)
+
+
+def _platt(score: np.ndarray, y: np.ndarray, n_iter: int = 50) -> tuple[float, float]:
+    """Fit ``p = sigmoid(a * logit(score) + b)`` by Newton's method (Platt scaling)."""
+    z = _logit(score)
+    a, b = 1.0, 0.0
+    for _ in range(n_iter):
+        p = _sigmoid(a * z + b)
+        w = np.maximum(p * (1 - p), 1e-9)
+        g = np.array([np.sum((p - y) * z), np.sum(p - y)])
+        h = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
+        h += 1e-6 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    if not (np.isfinite(a) and np.isfinite(b)) or not 0.2 <= a <= 5.0:
+        return 1.0, 0.0
+    return float(a), float(b)
+
+
+class CrossingModel(BaseEstimator):
+    """Hurdle model of daily people arriving by small boat.
+
+    Parameters
+    ----------
+    weather_source : {"knmi", "openmeteo", "none"}
+        The weather input the model is trained on; predicting from another is refused.
+    max_iter : int
+        Boosting iterations of each gradient-boosting part.
+    learning_rate : float
+        Boosting learning rate.
+    max_leaf_nodes : int
+        Leaves per tree.
+    min_samples_leaf : int
+        Minimum days per leaf.
+    l2_regularization : float
+        L2 penalty on leaf values.
+    n_folds : int
+        Time-blocked folds for the out-of-fold predictions that calibrate ``P(any)``
+        and form the residual distribution (>= 2).
+    n_mu_bins : int
+        Bins of the conditional mean for the residual distribution.
+    folds : {"weeks", "blocks"}
+        Out-of-fold scheme: ``"weeks"`` assigns whole calendar weeks to folds in turn
+        (every fold spans every regime, neighbouring days stay together); ``"blocks"``
+        uses contiguous time blocks.
+    monotonic : bool
+        Constrain ``P(any)`` and the size to fall with wind, gusts and waves and to rise
+        with calm hours (:data:`MONOTONIC`).
+    max_bins : int
+        Histogram bins per feature of the gradient-boosting parts (fewer is faster).
+    half_life_days : float or None
+        If set, training days are weighted ``0.5 ** (age / half_life_days)`` so that
+        the model follows regime changes.
+    random_state : int or None
+        Seed of the gradient-boosting parts.
+
+    Attributes
+    ----------
+    classifier_, size_model_ : fitted estimators
+    platt_ : ndarray of shape (2,)
+        Platt scaling ``(a, b)`` of the classifier's probability.
+    residuals_ : list of ndarray
+        Sorted out-of-fold log residuals per ``mu`` bin.
+    mu_edges_ : ndarray
+        Inner edges of the ``mu`` bins [people].
+    feature_names_in_ : ndarray of str
+    weather_source_ : str
+    people_per_boat_ : float
+        People per boat over the last 365 training days (for ``expected_boats``).
+    train_start_, train_end_ : str
+        ISO dates of the first and last training day.
+    n_train_, n_positive_ : int
+    code_version_ : str
+    fitted_utc_ : str
+    """
+
+    def __init__(
+        self,
+        weather_source: str = "none",
+        max_iter: int = 100,
+        learning_rate: float = 0.07,
+        max_leaf_nodes: int = 8,
+        min_samples_leaf: int = 25,
+        l2_regularization: float = 1.0,
+        n_folds: int = 3,
+        n_mu_bins: int = 3,
+        folds: str = "weeks",
+        monotonic: bool = False,
+        max_bins: int = 255,
+        half_life_days: float | None = 1095.0,
+        random_state: int | None = 0,
+    ):
+        self.weather_source = weather_source
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.n_folds = n_folds
+        self.n_mu_bins = n_mu_bins
+        self.folds = folds
+        self.monotonic = monotonic
+        self.max_bins = max_bins
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _cst(self):
+        if not self.monotonic or not hasattr(self, "feature_names_in_"):
+            return None
+        return [MONOTONIC.get(str(c), 0) for c in self.feature_names_in_]
+
+    def _classifier(self):
+        return HistGradientBoostingClassifier(
+            monotonic_cst=self._cst(),
+            max_bins=self.max_bins,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+
+    def _regressor(self):
+        return HistGradientBoostingRegressor(
+            monotonic_cst=self._cst(),
+            max_bins=self.max_bins,
+            loss="poisson",
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+
+    def _check_X(self, X, fitting: bool) -> np.ndarray:
+        if not isinstance(X, pd.DataFrame):
+            raise ConfigError(
+                "CrossingModel needs a pandas DataFrame from forecast.features.build_features "
+                f"(got {type(X).__name__}); feature names and the weather source are checked."
+            )
+        src = X.attrs.get("weather_source")
+        if src is not None and src != self.weather_source:
+            raise ConfigError(
+                f"features were built from weather source {src!r} but this model "
+                f"{'is configured for' if fitting else 'was trained on'} "
+                f"{self.weather_source!r}; build features from the same source or "
+                "train a model for that source ('forecast model fit --weather-source ...')."
+            )
+        if fitting:
+            return X.to_numpy(dtype=float)
+        names = list(self.feature_names_in_)
+        missing = [c for c in names if c not in X.columns]
+        if missing:
+            raise ConfigError(
+                f"features {missing} used in training (weather source "
+                f"{self.weather_source_!r}) are missing from the input; rebuild them with "
+                "forecast.features.build_features for the same source (tide/sky modules "
+                "must be present if they were at training)."
+            )
+        return X[names].to_numpy(dtype=float)
+
+    def _weights(self, index) -> np.ndarray | None:
+        if self.half_life_days is None:
+            return None
+        idx = pd.DatetimeIndex(index)
+        age = np.asarray((idx.max() - idx) / pd.Timedelta(days=1), dtype=float)
+        return 0.5 ** (age / float(self.half_life_days))
+
+    # -- fit ---------------------------------------------------------------------------
+
+    def fit(self, X: pd.DataFrame, y, boats=None, calibration_from: CrossingModel | None = None):
+        """Fit the hurdle, size and spread parts.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Features (index ``date``, ``attrs["weather_source"]`` must match).
+        y : array-like of int
+            People arrived per day [people] (>= 0).
+        boats : array-like of int, optional
+            Boats per day [boats]; sets ``people_per_boat_``.
+        calibration_from : CrossingModel, optional
+            A fitted model (same features) whose Platt scaling and residual distribution
+            are reused instead of recomputing them out of fold (saves the fold fits in
+            frequent backtest refits; that model must itself be fitted on data up to
+            this training end or earlier).
+
+        Returns
+        -------
+        self
+        """
+        if self.weather_source not in ("knmi", "openmeteo", "none"):
+            raise ConfigError(
+                f"weather_source={self.weather_source!r}; use 'knmi', 'openmeteo' or 'none'."
+            )
+        if self.n_folds < 2:
+            raise ConfigError(f"n_folds={self.n_folds}; need at least 2 folds.")
+        if isinstance(X, pd.DataFrame):
+            # columns (almost) never observed (e.g. visibility absent from the archive)
+            # carry nothing and can break the binning of a fold: leave them out
+            attrs = dict(X.attrs)
+            empty = [c for c in X.columns if X[c].notna().sum() < max(10, 0.02 * len(X))]
+            X = X.drop(columns=empty)
+            X.attrs.update(attrs)
+            self.dropped_features_ = [str(c) for c in empty]
+        Xa = self._check_X(X, fitting=True)
+        y = np.asarray(y, dtype=float)
+        if len(y) != len(Xa):
+            raise ConfigError(f"X has {len(Xa)} rows but y has {len(y)}.")
+        if np.isnan(y).any() or (y < 0).any():
+            raise DataFormatError("training counts y must be whole numbers >= 0 without NaN.")
+        pos = y > 0
+        if pos.sum() < 2 * self.n_folds or (~pos).sum() < self.n_folds:
+            raise DataFormatError(
+                f"training data has {int(pos.sum())} day(s) with crossings and "
+                f"{int((~pos).sum())} without; need at least {2 * self.n_folds} and "
+                f"{self.n_folds}. Train on a longer period."
+            )
+        w = self._weights(X.index)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = Xa.shape[1]
+        self.weather_source_ = self.weather_source
+
+        # out-of-fold predictions over contiguous time blocks
+        n = len(y)
+        if self.folds == "blocks":
+            folds = np.array_split(np.arange(n), self.n_folds)
+        elif self.folds == "weeks":
+            week = np.asarray((pd.DatetimeIndex(X.index) - pd.Timestamp("2000-01-03")).days // 7)
+            folds = [np.flatnonzero(week % self.n_folds == k) for k in range(self.n_folds)]
+        else:
+            raise ConfigError(f"folds={self.folds!r}; use 'weeks' or 'blocks'.")
+        oof_p = np.full(n, np.nan)
+        oof_mu = np.full(n, np.nan)
+        if calibration_from is not None:
+            check_is_fitted(calibration_from, "residuals_")
+            if list(calibration_from.feature_names_in_) != list(self.feature_names_in_):
+                raise ConfigError("calibration_from was fitted on other features.")
+            folds = []
+        for test in folds:
+            train = np.setdiff1d(np.arange(n), test)
+            ytr = pos[train]
+            if ytr.all() or not ytr.any() or pos[train].sum() < 2:
+                continue
+            wt = None if w is None else w[train]
+            clf = self._classifier().fit(Xa[train], ytr, sample_weight=wt)
+            oof_p[test] = clf.predict_proba(Xa[test])[:, 1]
+            ptr = train[pos[train]]
+            reg = self._regressor().fit(
+                Xa[ptr], y[ptr], sample_weight=None if w is None else w[ptr]
+            )
+            oof_mu[test] = reg.predict(Xa[test])
+
+        self.classifier_ = self._classifier().fit(Xa, pos, sample_weight=w)
+        self.size_model_ = self._regressor().fit(
+            Xa[pos], y[pos], sample_weight=None if w is None else w[pos]
+        )
+
+        if calibration_from is not None:
+            self.platt_ = np.array(calibration_from.platt_, dtype=float)
+            self.mu_edges_ = np.array(calibration_from.mu_edges_, dtype=float)
+            self.residuals_ = [np.array(r) for r in calibration_from.residuals_]
+            self._finish(X, y, pos, boats)
+            return self
+        ok = np.isfinite(oof_p)
+        self.platt_ = np.asarray(
+            _platt(oof_p[ok], pos[ok].astype(float)) if ok.sum() > 20 else (1.0, 0.0)
+        )
+        okr = pos & np.isfinite(oof_mu)
+        if okr.sum() < 10:
+            okr = pos
+            oof_mu = np.where(np.isfinite(oof_mu), oof_mu, self.size_model_.predict(Xa))
+        mu = np.maximum(oof_mu[okr], 1e-3)
+        res = np.log(y[okr]) - np.log(mu)
+        nb = max(1, min(self.n_mu_bins, int(okr.sum() // 30)))
+        edges = np.quantile(np.log(mu), np.linspace(0, 1, nb + 1)[1:-1]) if nb > 1 else np.array([])
+        self.mu_edges_ = np.exp(edges)
+        bins = np.searchsorted(edges, np.log(mu))
+        self.residuals_ = [np.sort(res[bins == b]) for b in range(nb)]
+        self._finish(X, y, pos, boats)
+        return self
+
+    def _finish(self, X, y, pos, boats) -> None:
+        n = len(y)
+        if boats is not None:
+            boats = np.asarray(boats, dtype=float)
+            idx = pd.DatetimeIndex(X.index)
+            recent = np.asarray(idx >= idx.max() - pd.Timedelta(days=364)) & (boats > 0)
+            if recent.sum() == 0:
+                recent = boats > 0
+            self.people_per_boat_ = (
+                float(y[recent].sum() / boats[recent].sum()) if recent.any() else np.nan
+            )
+        else:
+            self.people_per_boat_ = np.nan
+        idx = pd.DatetimeIndex(X.index)
+        self.train_start_ = idx.min().date().isoformat() if len(idx) else ""
+        self.train_end_ = idx.max().date().isoformat() if len(idx) else ""
+        self.n_train_ = int(n)
+        self.n_positive_ = int(pos.sum())
+        self.code_version_ = __version__
+        self.fitted_utc_ = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # -- predict -----------------------------------------------------------------------
+
+    def _parts(self, X) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "classifier_")
+        Xa = self._check_X(X, fitting=False)
+        raw = self.classifier_.predict_proba(Xa)[:, 1]
+        a, b = self.platt_
+        p = _sigmoid(a * _logit(raw) + b)
+        mu = np.maximum(self.size_model_.predict(Xa), 1e-3)
+        return p, mu
+
+    def _bin(self, mu: np.ndarray) -> np.ndarray:
+        return np.searchsorted(np.log(self.mu_edges_), np.log(mu))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities ``[P(no crossing), P(any crossing)]`` per day."""
+        p, _ = self._parts(X)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """Expected people per day [people]."""
+        p, mu = self._parts(X)
+        return p * mu * self._mean_factor(mu)
+
+    def _mean_factor(self, mu: np.ndarray) -> np.ndarray:
+        fac = np.array([np.mean(np.exp(r)) if len(r) else 1.0 for r in self.residuals_])
+        return fac[self._bin(mu)]
+
+    def _quantiles_from(self, p: np.ndarray, mu: np.ndarray, levels) -> np.ndarray:
+        levels = np.atleast_1d(np.asarray(levels, dtype=float))
+        out = np.zeros((len(p), len(levels)))
+        bins = self._bin(mu)
+        for b, res in enumerate(self.residuals_):
+            rows = bins == b
+            if not rows.any() or len(res) == 0:
+                continue
+            pb, mub = p[rows][:, None], mu[rows][:, None]
+            cond = (levels[None, :] - (1 - pb)) / np.maximum(pb, 1e-12)
+            r = np.quantile(res, np.clip(cond, 0, 1))
+            out[rows] = np.where(cond > 0, mub * np.exp(r), 0.0)
+        return out
+
+    def predict_quantiles(self, X, levels) -> np.ndarray:
+        """Quantiles of people [people] at ``levels`` (0-1), shape ``(n_days, n_levels)``."""
+        p, mu = self._parts(X)
+        return self._quantiles_from(p, mu, levels)
+
+    def _exceed_from(self, p: np.ndarray, mu: np.ndarray, n: float) -> np.ndarray:
+        out = np.zeros(len(p))
+        bins = self._bin(mu)
+        for b, res in enumerate(self.residuals_):
+            rows = bins == b
+            if not rows.any() or len(res) == 0:
+                continue
+            thr = np.log(max(float(n), 0.0) + 1e-9) - np.log(mu[rows])
+            frac_above = 1.0 - np.searchsorted(res, thr, side="right") / len(res)
+            out[rows] = p[rows] * frac_above
+        if n < 0:
+            out[:] = 1.0
+        return out
+
+    def predict_exceedance(self, X, n: float) -> np.ndarray:
+        """``P(people > n)`` per day."""
+        p, mu = self._parts(X)
+        return self._exceed_from(p, mu, n)
+
+    def predict_distribution(self, X, thresholds=(300, 500), grid: bool = False) -> pd.DataFrame:
+        """Full forecast per day.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index as ``X``; ``p_any``, ``expected_people`` [people], named quantiles
+            ``q025, q10, q25, q50, q75, q80, q90, q975`` [people], ``p_gt_<N>`` per
+            threshold, ``expected_boats`` [boats]; with ``grid=True`` also ``grid_000`` ..
+            ``grid_099`` (quantiles at :data:`GRID_LEVELS`, for CRPS).
+        """
+        p, mu = self._parts(X)
+        out = pd.DataFrame(index=X.index)
+        out["p_any"] = p
+        out["expected_people"] = p * mu * self._mean_factor(mu)
+        q = self._quantiles_from(p, mu, list(NAMED_LEVELS.values()))
+        for j, name in enumerate(NAMED_LEVELS):
+            out[name] = q[:, j]
+        for n in thresholds:
+            out[f"p_gt_{int(n)}"] = self._exceed_from(p, mu, n)
+        ppb = self.people_per_boat_
+        out["expected_boats"] = (
+            out["expected_people"] / ppb if np.isfinite(ppb) and ppb > 0 else np.nan
+        )
+        if grid:
+            g = self._quantiles_from(p, mu, GRID_LEVELS)
+            out = pd.concat([out, pd.DataFrame(g, index=X.index, columns=grid_columns())], axis=1)
+        return out
+
+    # -- persistence -------------------------------------------------------------------
+
+    def info(self) -> dict:
+        """What the model was trained on (for provenance and ``forecast model show``)."""
+        check_is_fitted(self, "classifier_")
+        return {
+            "weather_source": self.weather_source_,
+            "train_start": self.train_start_,
+            "train_end": self.train_end_,
+            "n_train": self.n_train_,
+            "n_positive": self.n_positive_,
+            "features": [str(c) for c in self.feature_names_in_],
+            "dropped_features": list(getattr(self, "dropped_features_", [])),
+            "code_version": self.code_version_,
+            "fitted_utc": self.fitted_utc_,
+            "people_per_boat": self.people_per_boat_,
+            "params": self.get_params(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model with skops (no pickle)."""
+        import skops.io as sio
+
+        check_is_fitted(self, "classifier_")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        sio.dump(self, tmp)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> CrossingModel:
+        """Load a model written by :meth:`save`, trusting only known types.
+
+        Raises
+        ------
+        DataFormatError
+            If the file is missing, unreadable, or holds types outside the trusted list.
+        """
+        import skops.io as sio
+
+        path = Path(path)
+        if not path.exists():
+            raise DataFormatError(
+                f"model file {path} not found; train one with 'forecast model fit'."
+            )
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
+            raise DataFormatError(f"model file {path} is not a skops file: {exc}") from exc
+        unknown = [t for t in untrusted if t not in TRUSTED_TYPES]
+        if unknown:
+            raise DataFormatError(
+                f"model file {path} contains types outside the trusted list: {unknown}. "
+                "Only load models written by 'forecast model fit'."
+            )
+        model = sio.load(path, trusted=list(untrusted))
+        if not isinstance(model, cls):
+            raise DataFormatError(
+                f"model file {path} holds a {type(model).__name__}, not a CrossingModel."
+            )
+        return model
+
+
+#: Monotonic constraints (-1 falling, +1 rising) used with ``monotonic=True``.
+MONOTONIC = {
+    "wind_speed_10m_mean": -1,
+    "wind_speed_10m_max": -1,
+    "wind_speed_10m_min": -1,
+    "wind_gusts_10m_max": -1,
+    "wind_speed_10m_mean_prev": -1,
+    "wind_gusts_10m_max_prev": -1,
+    "wave_height_max": -1,
+    "wave_height_mean": -1,
+    "calm_hours": 1,
+}
+
+
+def grid_columns() -> list[str]:
+    return [f"grid_{i:03d}" for i in range(len(GRID_LEVELS))]
+
+
+#: Types a saved CrossingModel may contain beyond skops' defaults.
+TRUSTED_TYPES = (
+    "forecast.model.CrossingModel",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfPoissonLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.LogLink",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfPoissonLoss",
+    "numpy.dtype",
+    "builtins.float",
+    "builtins.int",
+)

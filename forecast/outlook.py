@@ -1,0 +1,909 @@
+"""What users read: the weekly outlook and busy-night alerts.
+
+This module turns a prediction frame from :func:`forecast.pipeline.forecast_days`
+(one row per Home Office day with ``p_any``, ``rag``, ``expected_people``,
+``q10``/``q50``/``q90``, ``p_gt_<N>``, ``expected_boats`` and driver columns) into an
+*outlook*: a plain, JSON-serialisable dictionary that the terminal table, CSV, JSON,
+the alert command and the HTML page all read. Everything here is pure (no network, no
+model fitting); :mod:`forecast.commands.outlook` wires it to the data.
+
+The night of day D is the departure window feeding the Home Office day D: by default
+D-1 22:00 to D 14:00 UK time (``config``/features default).
+
+Week totals
+-----------
+Quantiles of a sum are not sums of quantiles. The week's range is computed by Monte
+Carlo from a per-day predictive distribution rebuilt from the contract columns
+(documented approximation, :func:`day_distribution`): a hurdle distribution with
+``P(0) = 1 - p_any`` and, given a crossing, a gamma distribution with mean
+``expected_people / p_any`` whose shape is chosen so that the day's 90 % quantile
+matches the model's ``q90``. Days are drawn independently given the weather (the
+weather itself is treated as known), with a fixed ``random_state``, so the week's
+80 % range is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from forecast import config
+from forecast.errors import ConfigError, DataFormatError
+
+#: Version of the saved outlook JSON layout.
+SCHEMA_VERSION = 1
+
+#: Days shown with normal confidence; later days (up to :data:`MAX_HORIZON`) are lower.
+CONFIDENT_DAYS = 7
+
+#: Furthest day shown (Open-Meteo forecasts reach 16 days).
+MAX_HORIZON = 16
+
+#: Departure window feeding Home Office day D, in UK local hours: D-1 22:00 .. D 14:00.
+WINDOW_START_HOUR = 22
+WINDOW_END_HOUR = 14
+
+#: Columns every prediction frame must have (CONTRACTS.md, pipeline).
+REQUIRED_COLUMNS = ("p_any", "rag", "expected_people", "q10", "q50", "q90", "expected_boats")
+
+#: Monte Carlo draws for week totals and year-end bands.
+N_DRAWS = 20_000
+
+OPEN_METEO_ATTRIBUTION = {
+    "text": "Weather data by Open-Meteo.com (CC BY 4.0); marine data DWD/ECMWF via Open-Meteo",
+    "url": "https://open-meteo.com/",
+}
+KNMI_ATTRIBUTION = {
+    "text": "Source: KNMI (daily station data, station 340 Woensdrecht; KNMI open data, CC BY 4.0)",
+    "url": "https://www.knmi.nl/",
+}
+HOME_OFFICE_ATTRIBUTION = {
+    "text": (
+        "Arrivals: Home Office, Migrants detected crossing the English Channel in small "
+        "boats (provisional), Open Government Licence v3.0"
+    ),
+    "url": "https://www.gov.uk/government/publications/migrants-detected-crossing-the-english-channel-in-small-boats",
+}
+
+COMPASS = (
+    "N",
+    "NNE",
+    "NE",
+    "ENE",
+    "E",
+    "ESE",
+    "SE",
+    "SSE",
+    "S",
+    "SSW",
+    "SW",
+    "WSW",
+    "W",
+    "WNW",
+    "NW",
+    "NNW",
+)
+
+
+# ---------------------------------------------------------------------------
+# time
+# ---------------------------------------------------------------------------
+
+
+def _utc(now_utc: dt.datetime | None) -> dt.datetime:
+    now = now_utc or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        raise ConfigError(f"now_utc={now!r} has no time zone; pass a tz-aware UTC datetime")
+    return now.astimezone(dt.UTC)
+
+
+def night_window_utc(day: pd.Timestamp | dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Departure window feeding Home Office day ``day``, as tz-aware UTC times.
+
+    D-1 22:00 to D 14:00 in ``Europe/London`` (23- and 25-hour DST days included).
+    """
+    d = pd.Timestamp(day).normalize().tz_localize(None)
+    start = (d - pd.Timedelta(days=1) + pd.Timedelta(hours=WINDOW_START_HOUR)).tz_localize(
+        config.UK_TZ
+    )
+    end = (d + pd.Timedelta(hours=WINDOW_END_HOUR)).tz_localize(config.UK_TZ)
+    return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
+def first_outlook_day(now_utc: dt.datetime | None = None) -> pd.Timestamp:
+    """The first Home Office day whose departure window has not yet closed.
+
+    Today (UK date) until 14:00 UK time, tomorrow afterwards.
+    """
+    now = pd.Timestamp(_utc(now_utc))
+    today = pd.Timestamp(now.tz_convert(config.UK_TZ).date())
+    _, end = night_window_utc(today)
+    return today if now < end else today + pd.Timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+
+
+def check_prediction(pred: pd.DataFrame, thresholds: Iterable[int] = ()) -> None:
+    """Raise :class:`DataFormatError` unless ``pred`` has the contract's columns."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in pred.columns]
+    missing += [f"p_gt_{n}" for n in thresholds if f"p_gt_{n}" not in pred.columns]
+    if missing:
+        raise DataFormatError(
+            f"prediction frame lacks column(s) {missing} (has {list(pred.columns)}); "
+            "forecast.pipeline.forecast_days must return the columns listed in docs/CONTRACTS.md."
+        )
+    if not isinstance(pred.index, pd.DatetimeIndex):
+        raise DataFormatError(
+            f"prediction frame index is {type(pred.index).__name__}; expected a DatetimeIndex "
+            "named 'date' (one row per Home Office day)."
+        )
+
+
+# ---------------------------------------------------------------------------
+# per-day distributions and totals
+# ---------------------------------------------------------------------------
+
+
+def day_distribution(
+    p_any: float, expected: float, q90: float | None
+) -> tuple[float, float, float]:
+    """Hurdle-gamma approximation of one day's predictive distribution [people].
+
+    Parameters
+    ----------
+    p_any : float
+        Probability of at least one crossing [1].
+    expected : float
+        Expected people [people] (unconditional mean).
+    q90 : float or None
+        The model's 90 % quantile [people]; used to set the spread.
+
+    Returns
+    -------
+    (p, shape, scale) : tuple of float
+        ``P(people > 0) = p``; given a crossing, people ~ Gamma(shape, scale) with mean
+        ``expected / p``. ``shape`` matches ``q90`` when the 90 % quantile falls in the
+        positive part (``p > 0.1``), else 1 (exponential).
+    """
+    p = float(np.clip(p_any, 0.0, 1.0))
+    if p <= 1e-9 or not expected > 0:
+        return 0.0, 1.0, 0.0
+    mean = float(expected) / p
+    shape = 1.0
+    if q90 is not None and np.isfinite(q90) and p > 0.1 + 1e-6 and q90 > 0:
+        u = 1.0 - 0.1 / p  # conditional quantile level of the unconditional q90
+
+        def gap(log_k):
+            k = np.exp(log_k)
+            return special.gammaincinv(k, u) * mean / k - float(q90)
+
+        grid = np.linspace(math.log(0.05), math.log(200.0), 61)
+        g = gap(grid)
+        change = np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) <= 0)[0]
+        if len(change):  # the least skewed gamma that matches: bisect the last bracket
+            lo, hi = grid[change[-1]], grid[change[-1] + 1]
+            g_lo = gap(lo)
+            for _ in range(30):
+                mid = 0.5 * (lo + hi)
+                g_mid = gap(mid)
+                if g_lo * g_mid <= 0:
+                    hi = mid
+                else:
+                    lo, g_lo = mid, g_mid
+            shape = math.exp(0.5 * (lo + hi))
+        else:  # no gamma with this mean reaches q90: the closest one
+            shape = math.exp(grid[int(np.argmin(np.abs(g)))])
+    return p, shape, mean / shape
+
+
+def sample_days(pred: pd.DataFrame, n_draws: int = N_DRAWS, random_state: int = 0) -> np.ndarray:
+    """Draws from each day's predictive distribution, shape ``(n_draws, n_days)`` [people].
+
+    Uses :func:`day_distribution` per row; ``random_state`` fixes the draws.
+    """
+    rng = np.random.default_rng(random_state)
+    out = np.zeros((n_draws, len(pred)))
+    for j, (_, row) in enumerate(pred.iterrows()):
+        p, shape, scale = day_distribution(row["p_any"], row["expected_people"], row.get("q90"))
+        if p == 0.0:
+            continue
+        hit = rng.random(n_draws) < p
+        out[hit, j] = rng.gamma(shape, scale, size=int(hit.sum()))
+    return out
+
+
+def total_distribution(
+    pred: pd.DataFrame, n_draws: int = N_DRAWS, random_state: int = 0, levels=(0.1, 0.5, 0.9)
+) -> dict:
+    """Predictive mean and quantiles of the total people over the rows of ``pred``.
+
+    Monte Carlo from :func:`sample_days` (independent days given the weather).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``q10``, ``q50``, ``q90`` [people] (rounded), ``n_days``, ``method``.
+    """
+    if len(pred) == 0:
+        return {"n_days": 0, "mean": 0, "q10": 0, "q50": 0, "q90": 0, "method": "no days"}
+    totals = sample_days(pred, n_draws=n_draws, random_state=random_state).sum(axis=1)
+    qs = np.quantile(totals, levels)
+    out = {"n_days": len(pred), "mean": int(round(float(pred["expected_people"].sum())))}
+    for level, q in zip(levels, qs, strict=True):
+        out[f"q{int(round(level * 100))}"] = int(round(float(q)))
+    out["method"] = (
+        f"Monte Carlo ({n_draws} draws, random_state={random_state}) from per-day hurdle-gamma "
+        "distributions matched to each day's P(any), mean and 90 % quantile; days independent "
+        "given the weather"
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# drivers in words
+# ---------------------------------------------------------------------------
+
+
+def compass(direction_deg: float) -> str:
+    """16-point compass name of a direction [deg] (direction the wind blows from)."""
+    return COMPASS[int((float(direction_deg) % 360) / 22.5 + 0.5) % 16]
+
+
+def _num(row: pd.Series, *names: str) -> float | None:
+    for name in names:
+        if name in row.index:
+            value = row[name]
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            if np.isfinite(value):
+                return value
+    return None
+
+
+def _time_uk(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.tz_convert(config.UK_TZ).strftime("%H:%M")
+
+
+def drivers_text(row: pd.Series) -> str:
+    """The main drivers of one day's forecast in words.
+
+    Uses the driver columns the pipeline provides (glossary names), e.g.
+    ``"waves 0.3 m, wind 6 kn NE, high water 03:10 in darkness, after 9 stormy days"``.
+    A ready-made ``drivers`` text column, when present, is used as is.
+    """
+    if "drivers" in row.index and isinstance(row["drivers"], str) and row["drivers"].strip():
+        return row["drivers"].strip()
+    parts: list[str] = []
+    wave = _num(row, "wave_height_max", "wave_height_mean", "wave_height")
+    if wave is not None:
+        parts.append(f"waves {wave:.1f} m")
+    wind = _num(row, "wind_speed_10m_mean", "wind_speed_10m_max", "wind_speed_10m")
+    if wind is not None:
+        text = f"wind {wind:.0f} kn"
+        direction = _num(row, "wind_direction_10m_mean", "wind_direction_10m")
+        if direction is None:
+            s, c = _num(row, "wind_dir_sin"), _num(row, "wind_dir_cos")
+            if s is not None and c is not None and (s != 0 or c != 0):
+                direction = math.degrees(math.atan2(s, c)) % 360
+        if direction is not None:
+            text += f" {compass(direction)}"
+        parts.append(text)
+    gust = _num(row, "wind_gusts_10m_max")
+    if gust is not None and wind is not None and gust >= wind + 8:
+        parts.append(f"gusts {gust:.0f} kn")
+    calm = _num(row, "calm_hours")
+    if calm is not None:
+        parts.append(f"{calm:.0f} calm hours")
+    rain = _num(row, "precipitation_sum")
+    if rain is not None and rain >= 2:
+        parts.append(f"rain {rain:.0f} mm")
+    hw_dark = _num(row, "hw_in_darkness")
+    hw_time = _time_uk(row["first_dark_hw_utc"]) if "first_dark_hw_utc" in row.index else None
+    if hw_dark is not None and hw_dark > 0:
+        parts.append(f"high water {hw_time} in darkness" if hw_time else "high water in darkness")
+    moon = _num(row, "moonlit_fraction")
+    if moon is not None and moon >= 0.5:
+        parts.append(f"moonlit {moon:.0%} of the dark")
+    stormy = _num(row, "days_since_calm", "stormy_days")
+    if stormy is not None and stormy >= 2 and (wind is not None or wave is not None):
+        parts.append(f"after {stormy:.0f} stormy days")
+    if not parts:
+        return "season and recent history only (no weather)"
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# year to date
+# ---------------------------------------------------------------------------
+
+
+def year_to_date(arrivals: pd.DataFrame, up_to: pd.Timestamp) -> dict:
+    """People so far this year up to and including ``up_to``, with earlier years' same span.
+
+    Returns
+    -------
+    dict
+        ``year``, ``from``, ``to`` (ISO dates), ``people`` [people], ``boats`` [boats],
+        ``same_span`` {year: people over 1 Jan .. same day-of-year} for earlier years.
+    """
+    up_to = pd.Timestamp(up_to).normalize()
+    year = up_to.year
+    start = pd.Timestamp(year=year, month=1, day=1)
+    span = arrivals.loc[start:up_to]
+    out = {
+        "year": year,
+        "from": start.date().isoformat(),
+        "to": up_to.date().isoformat(),
+        "people": int(span["people"].sum()),
+        "boats": int(span["boats"].sum()),
+        "same_span": {},
+    }
+    first_year = arrivals.index[0].year
+    for y in range(first_year, year):
+        end_y = _same_day(up_to, y)
+        part = arrivals.loc[pd.Timestamp(year=y, month=1, day=1) : end_y, "people"]
+        if len(part) and arrivals.index[0] <= pd.Timestamp(year=y, month=1, day=1):
+            out["same_span"][str(y)] = int(part.sum())
+    return out
+
+
+def _same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
+    """``day`` moved to ``year`` (29 February becomes 28 February)."""
+    if (
+        day.month == 2
+        and day.day == 29
+        and not pd.Timestamp(year=year, month=1, day=1).is_leap_year
+    ):
+        return pd.Timestamp(year=year, month=2, day=28)
+    return pd.Timestamp(year=year, month=day.month, day=day.day)
+
+
+# ---------------------------------------------------------------------------
+# the outlook
+# ---------------------------------------------------------------------------
+
+
+def staleness_notice(
+    arrivals_end: pd.Timestamp, first_day: pd.Timestamp, assumption: str | None = None
+) -> str | None:
+    """Plain-words warning when arrivals end well before the outlook's first day.
+
+    Returns None when the data end at most 3 days before ``first_day`` (the Home
+    Office normally publishes with a day's delay, plus weekends).
+    """
+    gap = (pd.Timestamp(first_day) - pd.Timestamp(arrivals_end)).days - 1
+    if gap <= 3:
+        return None
+    weeks = gap / 7
+    text = (
+        f"OLD DATA: arrivals data end {pd.Timestamp(arrivals_end).date()}, {gap} days "
+        f"({weeks:.0f} weeks) before this outlook's first day {pd.Timestamp(first_day).date()}. "
+        f"The {gap} days in between are unknown to the model."
+    )
+    text += " " + (
+        assumption
+        or "Recent-history terms (pent-up demand, recent level) are taken from the last known "
+        "data as if they were current; the figures are mostly season and weather."
+    )
+    text += " Update with 'forecast arrivals update' (needs internet)."
+    return text
+
+
+def _clean(value):
+    """Make numpy/pandas scalars JSON-friendly."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def day_rows(
+    pred: pd.DataFrame,
+    first_day: pd.Timestamp,
+    thresholds: Iterable[int],
+    confident_days: int = CONFIDENT_DAYS,
+    actual: pd.DataFrame | None = None,
+) -> list[dict]:
+    """One dict per day of ``pred`` for the outlook (rounded, with drivers in words)."""
+    thresholds = tuple(thresholds)
+    rows = []
+    for date, row in pred.iterrows():
+        horizon = (pd.Timestamp(date) - pd.Timestamp(first_day)).days + 1
+        item = {
+            "date": pd.Timestamp(date).date().isoformat(),
+            "weekday": pd.Timestamp(date).strftime("%a"),
+            "horizon": horizon,
+            "confidence": "normal" if horizon <= confident_days else "lower",
+            "rag": str(row["rag"]),
+            "p_any": round(float(row["p_any"]), 3),
+            "expected_people": round(float(row["expected_people"]), 1),
+            "q10": int(round(float(row["q10"]))),
+            "q50": int(round(float(row["q50"]))),
+            "q90": int(round(float(row["q90"]))),
+            "expected_boats": round(float(row["expected_boats"]), 1),
+            "drivers": drivers_text(row),
+        }
+        for n in thresholds:
+            item[f"p_gt_{n}"] = round(float(row[f"p_gt_{n}"]), 3)
+        if actual is not None and pd.Timestamp(date) in actual.index:
+            item["actual_people"] = int(actual.loc[pd.Timestamp(date), "people"])
+            item["actual_boats"] = int(actual.loc[pd.Timestamp(date), "boats"])
+        rows.append(item)
+    return rows
+
+
+def build_outlook(
+    pred: pd.DataFrame,
+    *,
+    first_day: pd.Timestamp,
+    arrivals: pd.DataFrame,
+    issued_utc: dt.datetime,
+    thresholds: Iterable[int] = config.BUSY_THRESHOLDS,
+    weather: dict | None = None,
+    mode: str = "live",
+    actual: pd.DataFrame | None = None,
+    year_end: dict | None = None,
+    random_state: int = 0,
+    notices: Iterable[str] = (),
+) -> dict:
+    """Assemble the outlook dictionary from a prediction frame.
+
+    Parameters
+    ----------
+    pred : DataFrame
+        Output of :func:`forecast.pipeline.forecast_days` for the outlook days.
+    first_day : Timestamp
+        First Home Office day of the outlook.
+    arrivals : DataFrame
+        Arrivals known when the outlook is issued (``attrs['end_date']`` or last index).
+    issued_utc : datetime
+        Issue time (tz-aware UTC).
+    thresholds : iterable of int
+        Busy-day thresholds [people]; ``pred`` must have ``p_gt_<N>`` for each.
+    weather : dict, optional
+        ``source`` (``openmeteo``/``knmi``/``none``), ``label``, ``run``, ``missing``.
+    mode : {"live", "as_of"}
+        ``as_of`` replays a past date (``actual`` then holds what happened).
+    actual : DataFrame, optional
+        Observed arrivals for the outlook days (as-of replays).
+    year_end : dict, optional
+        Year-end scenario bands (:func:`forecast.scenarios.year_end_bands`).
+    random_state : int
+        Seed of the Monte Carlo week total.
+    notices : iterable of str
+        Extra notices to print prominently.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable outlook (see ``docs/outlook.md``).
+    """
+    thresholds = tuple(int(n) for n in thresholds)
+    check_prediction(pred, thresholds)
+    first_day = pd.Timestamp(first_day).normalize()
+    weather = dict(weather or {"source": "none"})
+    provenance = dict(pred.attrs.get("provenance", {}))
+    arrivals_end = pd.Timestamp(arrivals.attrs.get("end_date") or arrivals.index[-1])
+    week = pred.loc[first_day : first_day + pd.Timedelta(days=CONFIDENT_DAYS - 1)]
+    week_total = total_distribution(week, random_state=random_state)
+    week_total["from"] = first_day.date().isoformat()
+    week_total["to"] = (first_day + pd.Timedelta(days=CONFIDENT_DAYS - 1)).date().isoformat()
+    if actual is not None:
+        seen = actual.reindex(week.index)["people"]
+        if seen.notna().all() and len(seen):
+            week_total["actual"] = int(seen.sum())
+    all_notices = list(notices)
+    assumption = provenance.get("assumption")
+    if assumption is None and "horizon" in pred.columns and len(pred):
+        origin = provenance.get("origin") or arrivals_end.date().isoformat()
+        h0, h1 = int(pred["horizon"].min()), int(pred["horizon"].max())
+        assumption = (
+            f"Forecasts start from the last known day ({origin}) with the horizon that implies "
+            f"({h0}–{h1} days ahead): recent-history terms (people in the last 7 and 28 days, days "
+            f"since the last crossing, recent level) are those known on {origin}. The model is "
+            "trained on horizons of up to 7 days, so read these as season-and-weather figures."
+        )
+    stale = staleness_notice(arrivals_end, first_day, assumption)
+    if stale:
+        all_notices.insert(0, stale)
+    if weather.get("source") == "none":
+        text = (
+            "NO WEATHER FORECAST: this is a weather-free outlook (season and recent history only)."
+        )
+        if weather.get("missing"):
+            text += " " + weather["missing"]
+        all_notices.append(text)
+    attribution = [HOME_OFFICE_ATTRIBUTION]
+    if weather.get("source") == "openmeteo":
+        attribution.append(OPEN_METEO_ATTRIBUTION)
+    if weather.get("source") == "knmi" or (year_end and year_end.get("weather_source") == "knmi"):
+        attribution.append(KNMI_ATTRIBUTION)
+    out = {
+        "schema": SCHEMA_VERSION,
+        "mode": mode,
+        "issued_utc": pd.Timestamp(_utc(issued_utc)).isoformat(),
+        "first_day": first_day.date().isoformat(),
+        "last_day": pd.Timestamp(pred.index[-1]).date().isoformat() if len(pred) else None,
+        "thresholds": list(thresholds),
+        "arrivals": {
+            "end_date": arrivals_end.date().isoformat(),
+            "source": arrivals.attrs.get("source", ""),
+            "gap_days": max(0, (first_day - arrivals_end).days - 1),
+        },
+        "weather": weather,
+        "days": day_rows(pred, first_day, thresholds, actual=actual),
+        "week": week_total,
+        "ytd": year_to_date(arrivals, min(arrivals_end, first_day - pd.Timedelta(days=1))),
+        "year_end": year_end,
+        "provenance": provenance,
+        "notices": all_notices,
+        "attribution": attribution,
+        "changes": None,
+    }
+    return _clean(out)
+
+
+# ---------------------------------------------------------------------------
+# what changed since the previous outlook
+# ---------------------------------------------------------------------------
+
+
+def outlooks_dir() -> Path:
+    """Folder of saved live outlooks: ``config.data_dir()/outlooks``."""
+    return config.data_dir() / "outlooks"
+
+
+def save_outlook(outlook: dict, folder: Path | None = None) -> Path:
+    """Write ``outlook`` as ``outlook-<issued>.json`` (temp file + rename); return the path."""
+    folder = Path(folder or outlooks_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = pd.Timestamp(outlook["issued_utc"]).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"outlook-{stamp}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(outlook, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_outlook(path: str | Path) -> dict:
+    """Read a saved outlook JSON, checking its layout version."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataFormatError(
+            f"cannot read outlook {path}: {exc}. Re-run 'forecast outlook'."
+        ) from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION or "days" not in data:
+        raise DataFormatError(
+            f"{path} is not an outlook of schema {SCHEMA_VERSION} (written by 'forecast outlook'); "
+            "delete it or re-run 'forecast outlook'."
+        )
+    return data
+
+
+def latest_outlook(folder: Path | None = None, before_utc: str | None = None) -> dict | None:
+    """The most recent saved live outlook (issued strictly before ``before_utc`` if given)."""
+    folder = Path(folder or outlooks_dir())
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.glob("outlook-*.json"), reverse=True):
+        try:
+            data = read_outlook(path)
+        except DataFormatError:
+            continue
+        if before_utc is None or pd.Timestamp(data["issued_utc"]) < pd.Timestamp(before_utc):
+            data["_path"] = str(path)
+            return data
+    return None
+
+
+def compare_outlooks(current: dict, previous: dict | None) -> dict | None:
+    """What moved between ``previous`` and ``current`` for the days both cover.
+
+    Returns
+    -------
+    dict or None
+        ``previous_issued``, ``days`` (per shared day: ``date``, ``rag_before``, ``rag_now``,
+        ``expected_before``, ``expected_now``, ``change``), ``week_mean_before`` (same
+        7 days when the previous covered them) and ``summary`` (words).
+    """
+    if previous is None:
+        return None
+    before = {d["date"]: d for d in previous.get("days", [])}
+    days = []
+    for d in current["days"]:
+        b = before.get(d["date"])
+        if b is None:
+            continue
+        days.append(
+            {
+                "date": d["date"],
+                "rag_before": b["rag"],
+                "rag_now": d["rag"],
+                "expected_before": b["expected_people"],
+                "expected_now": d["expected_people"],
+                "change": round(d["expected_people"] - b["expected_people"], 1),
+            }
+        )
+    moved = [d for d in days if d["rag_before"] != d["rag_now"]]
+    big = [d for d in days if abs(d["change"]) >= max(20.0, 0.25 * max(d["expected_before"], 1.0))]
+    if not days:
+        summary = f"the previous outlook ({previous['issued_utc']}) covers none of these days"
+    elif not moved and not big:
+        summary = f"no material change since the outlook of {previous['issued_utc'][:16]} UTC"
+    else:
+        bits = [f"{d['date']} {d['rag_before']}→{d['rag_now']}" for d in moved]
+        bits += [f"{d['date']} {d['change']:+.0f} people" for d in big if d not in moved]
+        summary = f"since {previous['issued_utc'][:16]} UTC: " + "; ".join(bits)
+    return {"previous_issued": previous["issued_utc"], "days": days, "summary": summary}
+
+
+# ---------------------------------------------------------------------------
+# busy-night alerts
+# ---------------------------------------------------------------------------
+
+
+def busy_nights(
+    outlook: dict,
+    threshold: int,
+    min_probability: float,
+    now_utc: dt.datetime | None = None,
+    hours: float = 72,
+) -> list[dict]:
+    """Nights in the next ``hours`` whose P(people > threshold) exceeds ``min_probability``.
+
+    A night counts when its departure window (D-1 22:00 .. D 14:00 UK) overlaps
+    ``[now, now + hours]``.
+
+    Raises
+    ------
+    ConfigError
+        If ``threshold`` is not one of the outlook's thresholds or a value is out of range.
+    """
+    if not 0 <= min_probability < 1:
+        raise ConfigError(f"--min-probability {min_probability} must be in [0, 1)")
+    if hours <= 0:
+        raise ConfigError(f"--hours {hours} must be positive")
+    key = f"p_gt_{int(threshold)}"
+    now = pd.Timestamp(_utc(now_utc))
+    until = now + pd.Timedelta(hours=hours)
+    out = []
+    for d in outlook["days"]:
+        if key not in d:
+            raise ConfigError(
+                f"the outlook has no P(people > {threshold}) (thresholds {outlook['thresholds']}); "
+                f"pass --threshold {threshold} to the command so it is computed"
+            )
+        start, end = night_window_utc(pd.Timestamp(d["date"]))
+        if end <= now or start >= until:
+            continue
+        if d[key] > min_probability:
+            out.append(
+                {
+                    "date": d["date"],
+                    "night": f"{start.tz_convert(config.UK_TZ):%a %d %b %H:%M} – "
+                    f"{end.tz_convert(config.UK_TZ):%a %d %b %H:%M} UK",
+                    "window_start_utc": start.isoformat(),
+                    "window_end_utc": end.isoformat(),
+                    "probability": d[key],
+                    "threshold": int(threshold),
+                    "rag": d["rag"],
+                    "expected_people": d["expected_people"],
+                    "range_80": [d["q10"], d["q90"]],
+                    "drivers": d["drivers"],
+                }
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# text, CSV, JSON
+# ---------------------------------------------------------------------------
+
+RAG_MARK = {"red": "RED", "amber": "AMBER", "green": "green"}
+
+
+def _fmt_int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def provenance_lines(outlook: dict) -> list[str]:
+    """'Made from' lines: arrivals, weather, model and its backtest skill."""
+    a = outlook["arrivals"]
+    w = outlook["weather"]
+    p = outlook.get("provenance") or {}
+    lines = [f"Arrivals data up to {a['end_date']} ({a.get('source') or 'arrivals'})"]
+    wtext = w.get("label") or w.get("source", "none")
+    if w.get("run"):
+        wtext += f", run {w['run']}"
+    lines.append(f"Weather: {wtext}")
+    if p.get("model_trained") or p.get("model"):
+        lines.append(f"Model: {p.get('model', 'default')} trained {p.get('model_trained', '?')}")
+    skill = p.get("backtest_skill")
+    lines.append("Backtest skill: " + (skill_text(skill) if skill else "not available"))
+    return lines
+
+
+def skill_text(skill: dict | str | None) -> str:
+    """Backtest headline scores in one line of words.
+
+    Known keys (from :meth:`forecast.backtest.BacktestResult.headline`) get labels;
+    others are shown as ``key value``.
+    """
+    if not skill:
+        return "not available"
+    if isinstance(skill, str):
+        return skill
+    labels = {
+        "bss_any_vs_climatology_month": ("Brier skill vs monthly climatology", "{:+.2f}"),
+        "mae_skill_vs_last_week": ("MAE skill vs same day last week", "{:+.2f}"),
+        "auc_any": ("AUC (any crossing)", "{:.2f}"),
+        "auc_gt_300": ("AUC (> 300 people)", "{:.2f}"),
+        "coverage_80": ("80 % ranges held the actual on", "{:.0%} of days"),
+        "crps": ("CRPS", "{:.0f} people"),
+        "mae": ("MAE", "{:.0f} people"),
+    }
+    skip = {"n", "horizon", "brier_any", "coverage_50", "coverage_95"}
+    bits = []
+    for key, (label, fmt) in labels.items():
+        value = skill.get(key)
+        if isinstance(value, int | float) and np.isfinite(value):
+            bits.append(f"{label} {fmt.format(value)}")
+    for k, v in skill.items():
+        if k in labels or k in skip or isinstance(v, dict | list):
+            continue
+        bits.append(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}")
+    if not bits:
+        return "not available"
+    where = []
+    if "horizon" in skill:
+        where.append(f"at D+{skill['horizon']}")
+    if "n" in skill:
+        where.append(f"{skill['n']} days")
+    return ", ".join(bits) + (f" ({', '.join(where)})" if where else "")
+
+
+def format_table(outlook: dict) -> str:
+    """Readable terminal text of the outlook."""
+    thr = outlook["thresholds"]
+    lines: list[str] = []
+    title = "Small-boat crossings outlook"
+    if outlook["mode"] == "as_of":
+        title += f" as it would have been issued on {outlook['first_day']} (replay)"
+    lines.append(f"{title}, issued {outlook['issued_utc'][:16].replace('T', ' ')} UTC")
+    for n in outlook["notices"]:
+        lines.append(f"!! {n}")
+    lines.append("")
+    as_of = outlook["mode"] == "as_of"
+    header = ["day", "date", "RAG", "P(any)", "expected (80% range)"]
+    header += [f"P(>{n})" for n in thr] + (["actual"] if as_of else ["boats"]) + ["drivers"]
+    rows = []
+    for d in outlook["days"]:
+        mark = "" if d["confidence"] == "normal" else "*"
+        r = [
+            d["weekday"] + mark,
+            d["date"],
+            RAG_MARK.get(d["rag"], d["rag"]),
+            f"{d['p_any']:.0%}",
+            f"{d['expected_people']:.0f} ({d['q10']}–{d['q90']})",
+        ]
+        r += [f"{d[f'p_gt_{n}']:.0%}" for n in thr]
+        if as_of:
+            r.append(str(d.get("actual_people", "?")))
+        else:
+            r.append(f"{d['expected_boats']:.0f}")
+        r.append(d["drivers"])
+        rows.append(r)
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    lines.append(fmt(header))
+    lines.append(fmt(["-" * w for w in widths]))
+    lines.extend(fmt(r) for r in rows)
+    if any(d["confidence"] == "lower" for d in outlook["days"]):
+        lines.append(
+            f"* beyond day {CONFIDENT_DAYS}: lower confidence (weather forecast skill falls with lead time)"
+        )
+    lines.append("")
+    w = outlook["week"]
+    text = (
+        f"Week {w['from']} – {w['to']}: expected {_fmt_int(w['mean'])} people "
+        f"(80 % range {_fmt_int(w['q10'])}–{_fmt_int(w['q90'])})"
+    )
+    if "actual" in w:
+        text += f"; actual {_fmt_int(w['actual'])}"
+    lines.append(text)
+    y = outlook["ytd"]
+    ytd = f"Year to date {y['year']} (to {y['to']}): {_fmt_int(y['people'])} people"
+    prev = sorted(y["same_span"].items())[-2:]
+    if prev:
+        ytd += " (same span " + ", ".join(f"{k}: {_fmt_int(v)}" for k, v in prev) + ")"
+    lines.append(ytd)
+    ye = outlook.get("year_end")
+    if ye:
+        b = ye["bands"]
+        lines.append(
+            f"Year-end {ye['year']} scenarios: {_fmt_int(b['median'])} people "
+            f"(range {_fmt_int(b['low'])}–{_fmt_int(b['high'])} over {ye['n_years']} past years' weather; "
+            f"{_fmt_int(ye['known'])} known to {ye['known_to']})"
+        )
+    if outlook.get("changes"):
+        lines.append(f"Changes: {outlook['changes']['summary']}")
+    lines.append("")
+    lines.append("Made from:")
+    lines.extend(f"  {s}" for s in provenance_lines(outlook))
+    for a in outlook["attribution"]:
+        lines.append(f"  {a['text']} ({a['url']})")
+    return "\n".join(lines)
+
+
+def to_frame(outlook: dict) -> pd.DataFrame:
+    """The outlook's days as a table (one row per day)."""
+    return pd.DataFrame(outlook["days"]).set_index("date")
+
+
+def to_csv(outlook: dict) -> str:
+    """CSV of the days (one row per day; provenance in leading ``#`` comment lines)."""
+    head = [
+        f"# issued_utc={outlook['issued_utc']}",
+        f"# arrivals_end={outlook['arrivals']['end_date']}",
+    ]
+    head.append(f"# weather={outlook['weather'].get('source')}")
+    return "\n".join(head) + "\n" + to_frame(outlook).to_csv(lineterminator="\n")
+
+
+def to_json(outlook: dict) -> str:
+    """The outlook as JSON text."""
+    return json.dumps({k: v for k, v in outlook.items() if not k.startswith("_")}, indent=1)
+
+
+def issued_now(now_utc: dt.datetime | None = None) -> dt.datetime:
+    """Issue time (UTC, whole seconds)."""
+    return _utc(now_utc).replace(microsecond=0)
+
+
+def uk_time(ts: str) -> str:
+    """An ISO UTC time as UK local text."""
+    return pd.Timestamp(ts).tz_convert(ZoneInfo(config.UK_TZ)).strftime("%a %d %b %H:%M")
+
+
+def busy_nights_all(outlook: dict, min_probability: float = 0.2) -> list[dict]:
+    """Every day of the outlook whose P(people > first threshold) exceeds ``min_probability``.
+
+    Unlike :func:`busy_nights` this ignores the clock (for the page and replays).
+    """
+    thr = outlook["thresholds"][0]
+    first = pd.Timestamp(outlook["days"][0]["date"]) if outlook["days"] else None
+    if first is None:
+        return []
+    start, _ = night_window_utc(first)
+    hours = 24.0 * len(outlook["days"])
+    return busy_nights(outlook, thr, min_probability, now_utc=start.to_pydatetime(), hours=hours)

@@ -1,0 +1,345 @@
+"""Weather scenarios: year-end bands and weather attribution ("2025 with 2023's weather").
+
+Both views run the forecasting pipeline over a span of days with *another year's
+observed weather* put in place of the real (or unknown) weather, day of year by day of
+year. The weather is the bundled KNMI daily station record (station 340 Woensdrecht, an
+inland regional proxy of observed weather, 2017-01-01 .. 2025-06-30); every result
+says so.
+
+- :func:`year_end_bands`: the days from the end of the arrivals data to 31 December,
+  once per past year's weather; known year-to-date plus each run's expected total gives
+  planners' low / central / high year-end figures.
+- :func:`weather_swap`: a past period modelled with its own weather and with another
+  year's weather, next to what actually happened, plus arrivals per red day, so that a
+  reader can separate the weather from everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from forecast import config
+from forecast.errors import ConfigError
+
+#: Signature of :func:`forecast.pipeline.forecast_days`.
+Predictor = Callable[..., pd.DataFrame]
+
+KNMI_LABEL = "KNMI station 340 Woensdrecht, observed (inland regional proxy, 213 km from Dover)"
+
+
+def default_predictor() -> Predictor:
+    """:func:`forecast.pipeline.forecast_days` (imported lazily)."""
+    from forecast.pipeline import forecast_days
+
+    return forecast_days
+
+
+def same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
+    """``day`` moved to ``year`` (29 February becomes 28 February)."""
+    day = pd.Timestamp(day)
+    if (
+        day.month == 2
+        and day.day == 29
+        and not pd.Timestamp(year=year, month=1, day=1).is_leap_year
+    ):
+        return pd.Timestamp(year=year, month=2, day=28)
+    return pd.Timestamp(year=year, month=day.month, day=day.day)
+
+
+#: Days of weather before the first target day that the features look back on (KNMI
+#: previous-day terms, 7-day calm-day counts).
+LEAD_DAYS = 8
+
+
+def _with_lead(days: pd.DatetimeIndex, lead_days: int) -> pd.DatetimeIndex:
+    days = pd.DatetimeIndex(days)
+    return pd.date_range(days[0] - pd.Timedelta(days=lead_days), days[-1], freq="D", name="date")
+
+
+def shift_weather(
+    weather: pd.DataFrame, weather_year: int, days: pd.DatetimeIndex, lead_days: int = LEAD_DAYS
+) -> pd.DataFrame:
+    """Daily weather of ``weather_year`` placed on ``days`` by calendar day.
+
+    Parameters
+    ----------
+    weather : DataFrame
+        Daily weather indexed by ``date`` (e.g. :func:`forecast.sources.knmi.load_knmi`).
+    weather_year : int
+        Year whose weather is used.
+    days : DatetimeIndex
+        Target days (consecutive).
+    lead_days : int
+        Days before ``days[0]`` also filled, for features that look back.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``days`` plus the lead days (name ``date``); 29 February takes 28 February's weather in
+        non-leap years. ``attrs['source']`` says which year's weather it is.
+
+    Raises
+    ------
+    ConfigError
+        If ``weather`` lacks any of the needed days of ``weather_year``.
+    """
+    days = _with_lead(days, lead_days)
+    offset = days[-1].year - int(weather_year)
+    src = pd.DatetimeIndex([same_day(d, d.year - offset) for d in days])
+    missing = src.difference(weather.index)
+    if len(missing):
+        raise ConfigError(
+            f"weather year {weather_year} lacks {len(missing)} needed day(s), first "
+            f"{missing[0].date()} (the weather covers {weather.index[0].date()} .. "
+            f"{weather.index[-1].date()}); choose a year inside that span."
+        )
+    out = weather.loc[src].copy()
+    out.index = pd.DatetimeIndex(days, name="date")
+    out.attrs = dict(weather.attrs)
+    out.attrs["source"] = (
+        f"{weather.attrs.get('source', KNMI_LABEL)}; weather of {weather_year} placed on {days[0].year}"
+    )
+    out.attrs["weather_year"] = weather_year
+    return out
+
+
+def covered_years(weather: pd.DataFrame, days: pd.DatetimeIndex) -> list[int]:
+    """Years whose weather covers every calendar day of ``days`` (and the lead days)."""
+    days = _with_lead(days, LEAD_DAYS)
+    years = []
+    for y in range(weather.index[0].year, weather.index[-1].year + 1):
+        offset = days[-1].year - y
+        src = pd.DatetimeIndex([same_day(d, d.year - offset) for d in days])
+        if src.isin(weather.index).all():
+            years.append(y)
+    return years
+
+
+def year_end_bands(
+    arrivals: pd.DataFrame,
+    known_to: pd.Timestamp,
+    weather: pd.DataFrame,
+    *,
+    origin: pd.Timestamp | None = None,
+    weather_years: Iterable[int] | None = None,
+    predict: Predictor | None = None,
+    thresholds: Iterable[int] = config.BUSY_THRESHOLDS,
+) -> dict:
+    """Year-end totals under each past year's observed weather.
+
+    Parameters
+    ----------
+    arrivals : DataFrame
+        Known arrivals (only data up to ``known_to`` is used).
+    known_to : Timestamp
+        Last day with known arrivals; the remaining days of its year are modelled.
+    weather : DataFrame
+        Daily observed weather (KNMI proxy) to draw past years from.
+    origin : Timestamp, optional
+        Forecast origin passed to the pipeline: the last day whose arrivals are known
+        (default ``known_to``).
+    weather_years : iterable of int, optional
+        Years to use (default: every year that covers the remaining days, before the
+        target year).
+    predict : callable, optional
+        :func:`forecast.pipeline.forecast_days` or a stand-in with its signature.
+
+    Returns
+    -------
+    dict
+        ``year``, ``known_to``, ``known`` [people], ``remaining_days``, ``by_weather_year``
+        {year: expected year-end total}, ``red_days`` {year: red days in the remaining
+        span}, ``bands`` (``low``, ``median``, ``high``: min / median / max over the
+        weather years), ``n_years``, ``weather_source``, ``label``, ``method``.
+        ``None``-free; an empty scenario (year already complete) has ``remaining_days=0``.
+    """
+    predict = predict or default_predictor()
+    known_to = pd.Timestamp(known_to).normalize()
+    year = known_to.year
+    end = pd.Timestamp(year=year, month=12, day=31)
+    known = int(arrivals.loc[pd.Timestamp(year=year, month=1, day=1) : known_to, "people"].sum())
+    days = pd.date_range(known_to + pd.Timedelta(days=1), end, freq="D", name="date")
+    origin = pd.Timestamp(origin) if origin is not None else known_to
+    history = arrivals.loc[:known_to]
+    result = {
+        "year": year,
+        "known_to": known_to.date().isoformat(),
+        "known": known,
+        "remaining_days": len(days),
+        "weather_source": "knmi",
+        "label": KNMI_LABEL,
+    }
+    if len(days) == 0:
+        result.update(
+            by_weather_year={},
+            red_days={},
+            n_years=0,
+            bands=dict.fromkeys(("low", "median", "high"), known),
+        )
+        return result
+    years = (
+        list(weather_years)
+        if weather_years is not None
+        else [y for y in covered_years(weather, days) if y < year]
+    )
+    if not years:
+        raise ConfigError(
+            f"no past year's weather covers {days[0].date()} .. {days[-1].date()} "
+            f"(weather {weather.index[0].date()} .. {weather.index[-1].date()}); "
+            "year-end scenarios need at least one."
+        )
+    totals, reds = {}, {}
+    for y in years:
+        w = shift_weather(weather, y, days)
+        pred = predict(
+            days,
+            origin,
+            weather_source="knmi",
+            weather=w,
+            arrivals=history,
+            thresholds=tuple(thresholds),
+        )
+        totals[str(y)] = int(round(known + float(pred["expected_people"].sum())))
+        reds[str(y)] = int((pred["rag"] == "red").sum())
+    values = np.array(list(totals.values()), dtype=float)
+    result.update(
+        by_weather_year=totals,
+        red_days=reds,
+        n_years=len(years),
+        bands={
+            "low": int(values.min()),
+            "median": int(round(float(np.median(values)))),
+            "high": int(values.max()),
+        },
+        method=(
+            f"known arrivals 1 Jan .. {known_to.date()} plus the model's expected people for "
+            f"{days[0].date()} .. {days[-1].date()}, run once per past year's observed weather "
+            f"({', '.join(str(y) for y in years)}; {KNMI_LABEL})"
+        ),
+    )
+    return result
+
+
+def weather_swap(
+    year: int,
+    weather_year: int,
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    predict: Predictor | None = None,
+    thresholds: Iterable[int] = config.BUSY_THRESHOLDS,
+) -> dict:
+    """A period of ``year`` modelled with its own weather and with ``weather_year``'s.
+
+    The pipeline is run from the day before the period (origin) over the period twice:
+    once with the year's own observed weather, once with ``weather_year``'s weather on
+    the same calendar days. The difference between the two modelled totals is the
+    weather's share; the actual total and arrivals per red day are shown next to them.
+
+    Returns
+    -------
+    dict
+        ``year``, ``weather_year``, ``from``, ``to``, ``actual`` [people],
+        ``own_weather`` and ``other_weather`` (each ``expected`` [people], ``red_days``,
+        ``amber_days``, ``green_days``, ``people_per_red_day``), ``weather_effect``
+        [people] (other − own), ``actual_per_red_day`` [people per red day], ``label``.
+
+    Raises
+    ------
+    ConfigError
+        If the period is empty or the weather or arrivals do not cover it.
+    """
+    predict = predict or default_predictor()
+    start = pd.Timestamp(start) if start is not None else pd.Timestamp(year=year, month=1, day=1)
+    end_default = min(
+        pd.Timestamp(year=year, month=12, day=31),
+        arrivals.index[-1],
+        weather.index[-1]
+        if weather.index[-1].year == year
+        else pd.Timestamp(year=year, month=12, day=31),
+    )
+    end = pd.Timestamp(end) if end is not None else end_default
+    if start.year != year or end < start:
+        raise ConfigError(
+            f"scenario period {start.date()} .. {end.date()} is not inside {year}; "
+            f"the data cover arrivals to {arrivals.index[-1].date()} and weather to {weather.index[-1].date()}"
+        )
+    days = pd.date_range(start, end, freq="D", name="date")
+    if not days.isin(arrivals.index).all():
+        raise ConfigError(
+            f"arrivals do not cover {days[0].date()} .. {days[-1].date()} (they run "
+            f"{arrivals.index[0].date()} .. {arrivals.index[-1].date()}); choose a year inside them."
+        )
+    own = shift_weather(weather, year, days)
+    other = shift_weather(weather, weather_year, days)
+    origin = start - pd.Timedelta(days=1)
+    history = arrivals.loc[:origin]
+    thresholds = tuple(thresholds)
+    runs = {}
+    for name, w in (("own_weather", own), ("other_weather", other)):
+        pred = predict(
+            days, origin, weather_source="knmi", weather=w, arrivals=history, thresholds=thresholds
+        )
+        red = int((pred["rag"] == "red").sum())
+        expected = float(pred["expected_people"].sum())
+        runs[name] = {
+            "weather_year": year if name == "own_weather" else weather_year,
+            "expected": int(round(expected)),
+            "red_days": red,
+            "amber_days": int((pred["rag"] == "amber").sum()),
+            "green_days": int((pred["rag"] == "green").sum()),
+            "people_per_red_day": round(expected / red, 1) if red else None,
+        }
+    actual = int(arrivals.loc[days, "people"].sum())
+    red_own = runs["own_weather"]["red_days"]
+    return {
+        "year": year,
+        "weather_year": weather_year,
+        "from": days[0].date().isoformat(),
+        "to": days[-1].date().isoformat(),
+        "days": len(days),
+        "actual": actual,
+        "actual_days_with_crossings": int((arrivals.loc[days, "people"] > 0).sum()),
+        **runs,
+        "weather_effect": runs["other_weather"]["expected"] - runs["own_weather"]["expected"],
+        "actual_per_red_day": round(actual / red_own, 1) if red_own else None,
+        "label": KNMI_LABEL,
+        "origin": origin.date().isoformat(),
+    }
+
+
+def format_swap(s: dict) -> str:
+    """Terminal text of a :func:`weather_swap` result."""
+    o, w = s["own_weather"], s["other_weather"]
+
+    def per_red(v):
+        return "–" if v is None else f"{v:,.0f}"
+
+    lines = [
+        f"{s['year']} with {s['weather_year']}'s weather, {s['from']} .. {s['to']} ({s['days']} days), "
+        f"model run from {s['origin']}",
+        f"Weather: {s['label']} (observed, standing in for forecasts)",
+        "",
+        f"{'':28}{'people':>10}{'red':>6}{'amber':>7}{'green':>7}{'people/red day':>16}",
+        f"{'actual':28}{s['actual']:>10,}{'':>6}{'':>7}{'':>7}{per_red(s['actual_per_red_day']):>16}",
+    ]
+    for label, r in (
+        (f"model, {s['year']} weather", o),
+        (f"model, {s['weather_year']} weather", w),
+    ):
+        lines.append(
+            f"{label:28}{r['expected']:>10,}{r['red_days']:>6}{r['amber_days']:>7}{r['green_days']:>7}"
+            f"{per_red(r['people_per_red_day']):>16}"
+        )
+    lines += [
+        "",
+        f"Weather effect: {s['weather_effect']:+,} people ({s['weather_year']}'s weather instead of "
+        f"{s['year']}'s); the rest of the gap to the actual is not weather "
+        f"(actual − model with own weather: {s['actual'] - o['expected']:+,}).",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""Feature builder: departure window (with DST), hourly and daily paths, no leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast import features as F
+from forecast.errors import ConfigError, DataFormatError
+
+
+def synthetic_hourly(start="2024-03-29", end="2024-04-02", wind=None, sites=("a", "b")):
+    """SYNTHETIC hourly Dataset (code-generated, labelled): not real weather."""
+    t = pd.date_range(start, end, freq="h")
+    n = len(t)
+    w = np.full(n, 6.0) if wind is None else np.asarray(wind, dtype=float)
+    data = {
+        "wind_speed_10m": (("time", "site"), np.column_stack([w] * len(sites))),
+        "wind_gusts_10m": (("time", "site"), np.column_stack([w * 1.5] * len(sites))),
+        "wind_direction_10m": (("time", "site"), np.full((n, len(sites)), 45.0)),
+        "wave_height": (("time", "site"), np.full((n, len(sites)), 0.4)),
+        "wave_period": (("time", "site"), np.full((n, len(sites)), 4.0)),
+        "precipitation": (("time", "site"), np.zeros((n, len(sites)))),
+    }
+    ds = xr.Dataset(data, coords={"time": t.values, "site": list(sites)})
+    ds.attrs["source"] = "synthetic (tests)"
+    return ds
+
+
+def test_window_day_default_window_and_dst():
+    # 2024-03-31: clocks go forward in the UK (01:00 GMT -> 02:00 BST)
+    times = pd.to_datetime(
+        ["2024-03-29 21:00", "2024-03-29 22:00", "2024-03-30 13:00", "2024-03-30 14:00"]
+    )
+    days, inside = F.window_day(times)
+    # 21:00 UTC = 21:00 GMT on the 29th: before 22:00, outside any window
+    assert inside.tolist() == [False, True, True, False]
+    assert days[1] == pd.Timestamp("2024-03-30")
+    assert days[2] == pd.Timestamp("2024-03-30")
+
+
+def test_hourly_window_has_15_hours_on_spring_forward_night():
+    ds = synthetic_hourly()
+    feats = F.hourly_weather_features(ds)
+    # night into 2024-03-31 loses an hour, others have 16
+    assert feats.loc["2024-03-31", "window_hours"] == 15.0
+    assert feats.loc["2024-03-30", "window_hours"] == 16.0
+    assert feats.loc["2024-03-30", "wind_speed_10m_mean"] == pytest.approx(6.0)
+    assert feats.loc["2024-03-30", "wind_gusts_10m_max"] == pytest.approx(9.0)
+    assert feats.loc["2024-03-30", "wind_from_ne"] == 1.0
+    assert feats.loc["2024-03-30", "wind_from_ne_hours"] == 16.0
+    assert feats.attrs["weather_source"] == "openmeteo"
+
+
+def test_hourly_calm_hours_is_longest_run_in_window():
+    t = pd.date_range("2024-06-01", "2024-06-03", freq="h")
+    wind = np.full(len(t), 20.0)
+    # window for 2024-06-02 (BST): 2024-06-01 22:00 BST = 21:00 UTC .. 2024-06-02 13:00 UTC
+    calm = (t >= "2024-06-02 01:00") & (t < "2024-06-02 06:00")  # 5 calm hours
+    wind[calm] = 5.0
+    calm2 = (t >= "2024-06-02 08:00") & (t < "2024-06-02 10:00")  # 2 more, separate
+    wind[calm2] = 5.0
+    feats = F.hourly_weather_features(synthetic_hourly("2024-06-01", "2024-06-03", wind))
+    assert feats.loc["2024-06-02", "calm_hours"] == 5.0
+    assert feats.loc["2024-06-02", "wind_speed_10m_max"] == 20.0
+
+
+def test_hourly_requires_wind():
+    ds = synthetic_hourly().drop_vars("wind_speed_10m")
+    with pytest.raises(DataFormatError, match="wind_speed_10m"):
+        F.hourly_weather_features(ds)
+
+
+def test_bad_window_is_config_error():
+    with pytest.raises(ConfigError, match="departure window"):
+        F.FeatureConfig(window_start_h=-2, window_end_h=30)
+
+
+def daily_table():
+    idx = pd.date_range("2024-01-01", periods=5, freq="D", name="date")
+    return pd.DataFrame(
+        {
+            "wind_speed_10m_mean": [4.0, 10.0, 6.0, 3.0, 20.0],
+            "wind_speed_10m_max": [6.0, 14.0, 10.0, 5.0, 30.0],
+            "wind_speed_10m_min": [2.0, 6.0, 2.0, 1.0, 10.0],
+            "wind_direction_10m_mean": [45.0, 270.0, np.nan, 180.0, 10.0],
+            "pressure_msl_mean": [1020.0, 1010.0, 1015.0, 1016.0, 990.0],
+        },
+        index=idx,
+    )
+
+
+def test_daily_features_use_previous_and_same_day():
+    f = F.daily_weather_features(daily_table())
+    assert f.index[0] == pd.Timestamp("2024-01-02")
+    assert f.loc["2024-01-03", "wind_speed_10m_mean"] == 6.0
+    assert f.loc["2024-01-03", "wind_speed_10m_mean_prev"] == 10.0
+    assert f.loc["2024-01-03", "pressure_change"] == 5.0
+    assert f.loc["2024-01-02", "wind_onshore_fr"] == 1.0
+    assert f.loc["2024-01-03", "wind_dir_sin"] == 0.0  # calm/variable direction
+    # wind proxy of calm hours: (8 - 2) / (10 - 2) * 16 h
+    assert f.loc["2024-01-03", "calm_hours"] == pytest.approx(12.0)
+    assert f.loc["2024-01-04", "calm_hours"] == pytest.approx(16.0)  # max <= 8 kn
+    assert f.loc["2024-01-05", "calm_hours"] == 0.0
+    assert f.attrs["weather_source"] == "knmi"
+
+
+def test_weather_pentup_counts_calm_days_before_d():
+    tab = F.weather_table("knmi", daily_table())
+    # calm days (calm_hours >= 6): 01-03 (12 h), 01-04 (16 h); 01-02 is 0.5 h
+    assert tab.loc["2024-01-05", "calm_days_last7"] == 2.0
+    assert tab.loc["2024-01-05", "days_since_calm"] == 1.0
+    assert tab.loc["2024-01-04", "days_since_calm"] == 1.0
+
+
+def arrivals(n=60, start="2024-01-01"):
+    idx = pd.date_range(start, periods=n, freq="D", name="date")
+    people = np.where(np.arange(n) % 3 == 0, 100, 0)
+    return pd.DataFrame({"people": people, "boats": people // 50}, index=idx)
+
+
+def test_arrivals_features_relative_to_origin():
+    arr = arrivals()
+    day = pd.Timestamp("2024-02-20")
+    f1 = F.arrivals_features(arr, [day], [day - pd.Timedelta(days=1)])
+    f3 = F.arrivals_features(arr, [day], [day - pd.Timedelta(days=3)])
+    # 2024-02-19 is day index 49 (49 % 3 == 1 -> 0 people); crossings every 3rd day
+    assert f1["people_last1"].iloc[0] == 0
+    assert f1["people_last7"].iloc[0] == arr["people"].loc["2024-02-13":"2024-02-19"].sum()
+    assert f1["horizon"].iloc[0] == 1 and f3["horizon"].iloc[0] == 3
+    # last crossing on or before 02-19 is 02-18 (index 48): 2 days before D
+    assert f1["days_since_crossing"].iloc[0] == 2
+    # from origin 02-17 (index 47, 47 % 3 = 2): last crossing 02-15 (index 45), 5 days before D
+    assert f3["days_since_crossing"].iloc[0] == 5
+
+
+def test_arrivals_features_ignore_data_after_origin():
+    arr = arrivals()
+    origin = pd.Timestamp("2024-02-10")
+    days = pd.date_range("2024-02-11", periods=5)
+    full = F.arrivals_features(arr, days, origin)
+    changed = arr.copy()
+    changed.loc[changed.index > origin, "people"] = 9999
+    pd.testing.assert_frame_equal(full, F.arrivals_features(changed, days, origin))
+    pd.testing.assert_frame_equal(full, F.arrivals_features(arr.loc[:origin], days, origin))
+
+
+def test_origin_must_precede_day():
+    with pytest.raises(ConfigError, match="not after its forecast origin"):
+        F.arrivals_features(arrivals(), ["2024-01-10"], "2024-01-10")
+
+
+def test_build_features_checks_source():
+    tab = F.weather_table("knmi", daily_table())
+    with pytest.raises(ConfigError, match="weather features come from 'knmi'"):
+        F.build_features(
+            ["2024-01-05"], "2024-01-04", arrivals(), "openmeteo", tab, include_tide_sky=False
+        )
+    with pytest.raises(ConfigError, match="not known"):
+        F.build_features(["2024-01-05"], "2024-01-04", arrivals(), "met", tab)
+
+
+def test_calendar_features():
+    f = F.calendar_features(["2024-01-01", "2024-07-01"])
+    assert f["month"].tolist() == [1.0, 7.0]
+    assert f["dow"].tolist() == [0.0, 0.0]  # both Mondays
+    assert f.loc["2024-01-01", "doy_cos"] == pytest.approx(np.cos(2 * np.pi / 365.25))

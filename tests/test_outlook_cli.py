@@ -1,0 +1,294 @@
+"""The outlook, alert and report commands with a stand-in for the pipeline (fast).
+
+The stand-in returns a prediction frame with the contract's columns whose values are
+known, so the commands' arithmetic, formats, exit codes and files can be checked
+exactly. The real pipeline runs in tests/test_outlook_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.cli import main
+from forecast.commands import outlook as cmd
+from forecast.errors import ConfigError
+from tests.test_outlook import make_pred
+
+NOW = "2026-11-25T06:00:00Z"
+CALLS: list[dict] = []
+
+
+def fake_predict(
+    days, origin, weather_source="none", weather=None, arrivals=None, thresholds=(300, 500)
+):
+    """P(any) 0.8 on Saturdays, else 0.2; 100 expected people (q90 300)."""
+    days = pd.DatetimeIndex(days)
+    CALLS.append(
+        {
+            "days": days,
+            "origin": pd.Timestamp(origin),
+            "source": weather_source,
+            "arrivals_end": arrivals.index[-1],
+        }
+    )
+    p = np.where(days.day_of_week == 5, 0.8, 0.2)
+    pred = make_pred(days, p, 100.0, 300.0, thresholds, horizon=(days - pd.Timestamp(origin)).days)
+    pred.attrs["provenance"] = {
+        **pred.attrs["provenance"],
+        "weather_source": weather_source,
+        "origin": str(pd.Timestamp(origin).date()),
+    }
+    return pred
+
+
+@pytest.fixture
+def fake(monkeypatch, data_home):
+    CALLS.clear()
+    monkeypatch.setattr(cmd, "_predictor", lambda: fake_predict)
+    return data_home
+
+
+def run(capsys, argv):
+    code = main(argv)
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_outlook_table(fake, capsys):
+    code, out, _ = run(capsys, ["outlook", "--now", NOW])
+    assert code == 0
+    assert out.splitlines()[0] == "Small-boat crossings outlook, issued 2026-11-25 06:00 UTC"
+    assert "Sat  2026-11-28  RED    80%     100 (0–300)" in out
+    assert "Week 2026-11-25 – 2026-12-01: expected 700 people" in out
+    assert "Year to date 2026 (to 2026-08-20): 15,897 people" in out
+    assert "Year-end 2026 scenarios:" in out and "over 8 past years' weather" in out
+    # the outlook itself: origin is the last arrivals day; year-end: one run per weather year
+    assert CALLS[0]["origin"] == pd.Timestamp("2026-08-20") and CALLS[0]["source"] == "none"
+    assert [len(c["days"]) for c in CALLS] == [7] + [133] * 8
+    saved = json.loads((fake / "out" / "outlook.json").read_text())
+    assert saved["year_end"]["bands"]["low"] == 15_897 + 133 * 100
+    assert saved["week"]["mean"] == 700
+
+
+def test_outlook_formats_and_thresholds(fake, capsys):
+    code, out, _ = run(
+        capsys,
+        ["outlook", "--now", NOW, "--format", "csv", "--thresholds", "200,300", "--no-scenarios"],
+    )
+    assert code == 0
+    frame = pd.read_csv(__import__("io").StringIO(out), comment="#", index_col="date")
+    assert list(frame.index) == [str(d.date()) for d in pd.date_range("2026-11-25", periods=7)]
+    assert {"p_gt_200", "p_gt_300"} <= set(frame.columns) and "p_gt_500" not in frame.columns
+    assert frame.loc["2026-11-28", "rag"] == "red"
+    code, out, _ = run(
+        capsys, ["outlook", "--now", "2026-11-25T15:00Z", "--format", "json", "--no-scenarios"]
+    )
+    o = json.loads(out)
+    assert o["first_day"] == "2026-11-26"  # after 14:00 the 25th's night is over
+    assert o["changes"]["previous_issued"] == "2026-11-25T06:00:00+00:00"
+    assert o["changes"]["summary"] == "no material change since the outlook of 2026-11-25T06:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--thresholds", "300,abc"], r"--thresholds '300,abc': 'abc' is not a whole number"),
+        (["--as-of", "2024-13-01"], r"--as-of '2024-13-01' is not a date; use YYYY-MM-DD"),
+        (["--as-of", "2025-06-28"], r"the bundled KNMI weather covers 2017-01-01 .. 2025-06-30"),
+        (["--as-of", "2030-01-01"], r"arrivals data cover 2018-01-01 .. 2026-08-20"),
+        (["--scenario", "2024-2021"], r"--scenario '2024-2021': expected YEAR:WEATHER_YEAR"),
+        (["--now", "yesterday"], r"--now 'yesterday' is not a time"),
+    ],
+)
+def test_outlook_errors_exit_2(fake, capsys, argv, message):
+    code, _, err = run(capsys, ["outlook", "--no-scenarios", *argv])
+    assert code == 2
+    assert re.search(message, err), err
+
+
+def test_as_of_replay_uses_only_data_known_then(fake, capsys):
+    code, out, _ = run(capsys, ["outlook", "--as-of", "2024-09-01", "--format", "json"])
+    o = json.loads(out)
+    assert code == 0 and o["mode"] == "as_of"
+    assert CALLS[0]["origin"] == pd.Timestamp("2024-08-31") and CALLS[0][
+        "arrivals_end"
+    ] == pd.Timestamp("2024-08-31")
+    assert CALLS[0]["source"] == "knmi"
+    assert o["notices"][0].startswith(
+        "REPLAY of 2024-09-01: only arrivals up to 2024-08-31 are used"
+    )
+    assert [d["actual_people"] for d in o["days"]] == [0, 351, 317, 257, 51, 0, 357]
+    assert o["week"]["actual"] == 1333
+    assert o["year_end"]["n_years"] == 7 and "2024" not in o["year_end"]["by_weather_year"]
+    assert any(a["url"] == "https://www.knmi.nl/" for a in o["attribution"])
+    assert not (fake / "data" / "outlooks").exists()  # replays are not kept as "previous"
+
+
+def test_weather_file_that_misses_the_days(fake, capsys, tmp_path):
+    import datetime as dt
+
+    from tests.fixtures.openmeteo import synthetic as syn
+
+    path = tmp_path / "fc.json"
+    path.write_text(
+        json.dumps(syn.body([(51.0, 1.5)], dt.date(2026, 11, 1), dt.date(2026, 11, 3), syn.ATMOS))
+    )
+    code, _, err = run(capsys, ["outlook", "--now", NOW, "--weather", str(path), "--no-scenarios"])
+    assert code == 2
+    assert "does not cover the night before 2026-11-25; give a forecast that covers it" in err
+
+
+def test_weather_file_drives_the_outlook(fake, capsys, tmp_path):
+    import datetime as dt
+
+    from tests.fixtures.openmeteo import synthetic as syn
+
+    path = tmp_path / "fc.json"
+    body = syn.body(
+        [(51.0, 1.5)], dt.date(2026, 11, 20), dt.date(2026, 11, 29), (*syn.ATMOS, *syn.WAVES)
+    )
+    path.write_text(json.dumps(body))
+    code, out, _ = run(
+        capsys,
+        ["outlook", "--now", NOW, "--weather", str(path), "--no-scenarios", "--format", "json"],
+    )
+    o = json.loads(out)
+    assert code == 0 and o["weather"]["source"] == "openmeteo"
+    # the file ends 29 Nov 23:00 UTC: nights of 25..29 November are covered
+    assert [d["date"] for d in o["days"]] == [f"2026-11-{d}" for d in range(25, 30)]
+    assert (
+        o["notices"][-1]
+        == "The weather forecast covers only 5 day(s) from 2026-11-25; the outlook stops there."
+    )
+    assert CALLS[0]["source"] == "openmeteo"
+
+
+def test_scenario_view(fake, capsys):
+    code, out, _ = run(capsys, ["outlook", "--scenario", "2024:2021"])
+    assert code == 0
+    assert out.startswith(
+        "2024 with 2021's weather, 2024-01-01 .. 2024-12-31 (366 days), model run from 2023-12-31"
+    )
+    assert "actual                          36,816" in out
+    code, out, _ = run(capsys, ["outlook", "--scenario", "2024:2021", "--format", "json"])
+    s = json.loads(out)
+    assert s["own_weather"]["expected"] == 36_600 and s["weather_effect"] == 0
+    assert s["own_weather"]["red_days"] == 52  # Saturdays of 2024
+
+
+def test_alert_exit_codes_and_json(fake, capsys):
+    code, out, _ = run(
+        capsys,
+        [
+            "alert",
+            "--now",
+            NOW,
+            "--threshold",
+            "300",
+            "--min-probability",
+            "0.1",
+            "--format",
+            "json",
+        ],
+    )
+    payload = json.loads(out)
+    assert code == 1 and payload["alert"] is True
+    # Saturday 28 Nov: p_gt_300 = 0.8 * 100 / 600 = 0.133; the other nights 0.033
+    assert [n["date"] for n in payload["nights"]] == ["2026-11-28"]
+    assert payload["nights"][0]["probability"] == pytest.approx(0.133)
+    assert payload["arrivals_end"] == "2026-08-20" and payload["weather_source"] == "none"
+    code, out, _ = run(
+        capsys, ["alert", "--now", NOW, "--threshold", "300", "--min-probability", "0.2"]
+    )
+    assert code == 0 and "  none" in out
+    code, out, _ = run(
+        capsys,
+        [
+            "alert",
+            "--now",
+            NOW,
+            "--threshold",
+            "250",
+            "--min-probability",
+            "0.1",
+            "--hours",
+            "24",
+            "--format",
+            "csv",
+        ],
+    )
+    assert (
+        code == 0
+        and out.strip() == "date,night,probability,threshold,rag,expected_people,q10,q90,drivers"
+    )
+
+
+def test_report_from_saved_outlook(fake, capsys):
+    assert main(["outlook", "--now", NOW, "--no-scenarios"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, ["report"])
+    assert code == 0 and out.startswith(f"wrote {fake / 'out' / 'outlook.html'}")
+    page = (fake / "out" / "outlook.html").read_text()
+    assert ">700<" in page  # the week's expected total
+    bad = fake / "bad.json"
+    bad.write_text("[]")
+    code, _, err = run(capsys, ["report", "--outlook", str(bad)])
+    assert code == 2 and "is not an outlook of schema 1" in err
+
+
+def test_report_makes_an_outlook_when_none_saved(fake, capsys):
+    code, out, _ = run(capsys, ["report"])
+    assert code == 0
+    assert (fake / "out" / "outlook.json").exists() and (fake / "out" / "outlook.html").exists()
+
+
+def test_parse_thresholds():
+    assert cmd.parse_thresholds(None) == (300, 500)
+    assert cmd.parse_thresholds("500, 100,100") == (100, 500)
+    assert cmd.parse_thresholds(None, extra=(250,)) == (250, 300, 500)
+    with pytest.raises(ConfigError, match=r"-5 must be >= 0 people"):
+        cmd.parse_thresholds("-5")
+
+
+def _forecast_ds(start, end):
+    from forecast.sources import openmeteo as om
+    from tests.fixtures.openmeteo import synthetic as syn
+
+    body = syn.body([(51.0, 1.5)], start, end, (*syn.ATMOS, *syn.WAVES))
+    return body, om.read_response(body, None, where="test")
+
+
+def test_cached_forecast_without_history_falls_back(fake, capsys, monkeypatch):
+    import datetime as dt
+
+    from forecast import weather
+    from forecast.errors import SourceError
+
+    _, ds = _forecast_ds(dt.date(2026, 11, 20), dt.date(2026, 12, 10))
+    monkeypatch.setattr(weather, "load_forecast_latest", lambda: ds)
+
+    def no_history(days, origin, weather_source="none", **kw):
+        if weather_source == "openmeteo":
+            raise SourceError("no cached Open-Meteo archive data in X")
+        return fake_predict(days, origin, weather_source, **kw)
+
+    monkeypatch.setattr(cmd, "_predictor", lambda: no_history)
+    code, out, _ = run(capsys, ["outlook", "--now", NOW, "--no-scenarios", "--format", "json"])
+    o = json.loads(out)
+    assert code == 0 and o["weather"]["source"] == "none" and len(o["days"]) == 7
+    assert o["notices"][-2].startswith(
+        "The cached weather forecast was not used: the weather model cannot be trained "
+        "(no cached Open-Meteo archive data in X)."
+    )
+    assert o["notices"][-1] == (
+        "NO WEATHER FORECAST: this is a weather-free outlook (season and recent history only)."
+    )
+    path = fake / "fc.json"
+    path.write_text(json.dumps(_forecast_ds(dt.date(2026, 11, 20), dt.date(2026, 12, 10))[0]))
+    code, _, err = run(capsys, ["outlook", "--now", NOW, "--no-scenarios", "--weather", str(path)])
+    assert code == 2 and "the weather model cannot be trained" in err and "--kind archive" in err
