@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -243,9 +244,10 @@ def total_distribution(
     for level, q in zip(levels, qs, strict=True):
         out[f"q{int(round(level * 100))}"] = int(round(float(q)))
     out["method"] = (
-        f"Monte Carlo ({n_draws} draws, random_state={random_state}) from per-day hurdle-gamma "
-        "distributions matched to each day's P(any), mean and 90 % quantile; days independent "
-        "given the weather"
+        f"{n_draws:,} simulated periods (random_state={random_state}), each day drawn from its "
+        "own forecast: no crossing with probability 1 − P(any), else a gamma-distributed "
+        "number matching the day's expected figure and the top of its 80 % range; days are "
+        "treated as independent given the weather"
     )
     return out
 
@@ -406,6 +408,35 @@ def staleness_notice(
     return text
 
 
+def stale_assumption(
+    origin: str, h0: int, h1: int, trained: Iterable[int] | None, weather_source: str
+) -> str:
+    """What the forecast assumes when it is made ``h0``..``h1`` days after the last data.
+
+    ``trained`` is the ``[first, last]`` lead time [days] the model was trained for
+    (``provenance['train_horizons']``); None when unknown.
+    """
+    what = "season and darkness" if weather_source == "none" else "season and weather"
+    text = (
+        f"Each day is forecast from the last known day ({origin}), {h0}–{h1} days ahead; "
+        f"nothing that happened after {origin} is used."
+    )
+    trained = list(trained) if trained is not None else None
+    if trained and trained[0] <= h0 and trained[-1] >= h1:
+        text += (
+            f" The model was trained for that lead time (every past day learnt from what was "
+            f"known {trained[0]}–{trained[-1]} days before it), so recent crossings count for "
+            f"little: these figures are mostly {what}."
+        )
+    else:
+        upto = f"{trained[-1]}" if trained else "7"
+        text += (
+            f" The model was trained on lead times of up to {upto} days, so recent-history terms "
+            f"are used beyond what it learnt: read these as rough {what} figures."
+        )
+    return text
+
+
 def _clean(value):
     """Make numpy/pandas scalars JSON-friendly."""
     if isinstance(value, dict):
@@ -432,7 +463,11 @@ def day_rows(
     confident_days: int = CONFIDENT_DAYS,
     actual: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """One dict per day of ``pred`` for the outlook (rounded, with drivers in words)."""
+    """One dict per day of ``pred`` for the outlook (rounded, with drivers in words).
+
+    ``day`` numbers the days of the outlook from 1; ``lead_days`` (when the prediction
+    has a ``horizon`` column) is how many days after the last arrivals data the day lies.
+    """
     thresholds = tuple(thresholds)
     rows = []
     for date, row in pred.iterrows():
@@ -440,7 +475,7 @@ def day_rows(
         item = {
             "date": pd.Timestamp(date).date().isoformat(),
             "weekday": pd.Timestamp(date).strftime("%a"),
-            "horizon": horizon,
+            "day": horizon,
             "confidence": "normal" if horizon <= confident_days else "lower",
             "rag": str(row["rag"]),
             "p_any": round(float(row["p_any"]), 3),
@@ -451,6 +486,8 @@ def day_rows(
             "expected_boats": round(float(row["expected_boats"]), 1),
             "drivers": drivers_text(row),
         }
+        if "horizon" in row.index and np.isfinite(float(row["horizon"])):
+            item["lead_days"] = int(row["horizon"])  # days after the last arrivals data
         for n in thresholds:
             item[f"p_gt_{n}"] = round(float(row[f"p_gt_{n}"]), 3)
         if actual is not None and pd.Timestamp(date) in actual.index:
@@ -525,11 +562,8 @@ def build_outlook(
     if assumption is None and "horizon" in pred.columns and len(pred):
         origin = provenance.get("origin") or arrivals_end.date().isoformat()
         h0, h1 = int(pred["horizon"].min()), int(pred["horizon"].max())
-        assumption = (
-            f"Forecasts start from the last known day ({origin}) with the horizon that implies "
-            f"({h0}–{h1} days ahead): recent-history terms (people in the last 7 and 28 days, days "
-            f"since the last crossing, recent level) are those known on {origin}. The model is "
-            "trained on horizons of up to 7 days, so read these as season-and-weather figures."
+        assumption = stale_assumption(
+            origin, h0, h1, provenance.get("train_horizons"), weather.get("source", "none")
         )
     stale = staleness_notice(arrivals_end, first_day, assumption)
     if stale:
@@ -553,6 +587,11 @@ def build_outlook(
         "first_day": first_day.date().isoformat(),
         "last_day": pd.Timestamp(pred.index[-1]).date().isoformat() if len(pred) else None,
         "thresholds": list(thresholds),
+        "lead_days": (
+            [int(pred["horizon"].min()), int(pred["horizon"].max())]
+            if "horizon" in pred.columns and len(pred)
+            else None
+        ),
         "arrivals": {
             "end_date": arrivals_end.date().isoformat(),
             "source": arrivals.attrs.get("source", ""),
@@ -654,16 +693,17 @@ def compare_outlooks(current: dict, previous: dict | None) -> dict | None:
                 "change": round(d["expected_people"] - b["expected_people"], 1),
             }
         )
+    when = str(previous["issued_utc"])[:16].replace("T", " ")
     moved = [d for d in days if d["rag_before"] != d["rag_now"]]
     big = [d for d in days if abs(d["change"]) >= max(20.0, 0.25 * max(d["expected_before"], 1.0))]
     if not days:
         summary = f"the previous outlook ({previous['issued_utc']}) covers none of these days"
     elif not moved and not big:
-        summary = f"no material change since the outlook of {previous['issued_utc'][:16]} UTC"
+        summary = f"no material change since the outlook of {when} UTC"
     else:
         bits = [f"{d['date']} {d['rag_before']}→{d['rag_now']}" for d in moved]
         bits += [f"{d['date']} {d['change']:+.0f} people" for d in big if d not in moved]
-        summary = f"since {previous['issued_utc'][:16]} UTC: " + "; ".join(bits)
+        summary = f"since the outlook of {when} UTC: " + "; ".join(bits)
     return {"previous_issued": previous["issued_utc"], "days": days, "summary": summary}
 
 
@@ -747,49 +787,110 @@ def provenance_lines(outlook: dict) -> list[str]:
         wtext += f", run {w['run']}"
     lines.append(f"Weather: {wtext}")
     if p.get("model_trained") or p.get("model"):
-        lines.append(f"Model: {p.get('model', 'default')} trained {p.get('model_trained', '?')}")
-    skill = p.get("backtest_skill")
-    lines.append("Backtest skill: " + (skill_text(skill) if skill else "not available"))
+        lines.append("Model: " + model_text(p))
+    lines.append("Backtest skill: " + skill_line(outlook))
     return lines
 
 
-def skill_text(skill: dict | str | None) -> str:
-    """Backtest headline scores in one line of words.
+def model_text(provenance: dict) -> str:
+    """The model's training in words, e.g. 'trained on 3,051 days (2018-04-14 to ...)'."""
+    raw = str(provenance.get("model_trained", ""))
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days, (\w+)\)", raw)
+    if not m:
+        return f"{provenance.get('model', 'default')}, trained {raw or 'on unknown data'}"
+    start, end, n, source = m.groups()
+    with_weather = {
+        "none": "without weather",
+        "knmi": "with KNMI station weather",
+        "openmeteo": "with Open-Meteo weather",
+    }.get(source, f"with {source} weather")
+    text = f"trained on {int(n):,} days ({start} to {end}) {with_weather}"
+    hz = provenance.get("train_horizons")
+    if hz:
+        text += f", for forecasts {hz[0]}–{hz[-1]} days after the last data"
+    return text
 
-    Known keys (from :meth:`forecast.backtest.BacktestResult.headline`) get labels;
-    others are shown as ``key value``.
+
+def skill_line(outlook: dict) -> str:
+    """The backtest skill in words, with a caveat when this outlook looks further ahead."""
+    skill = (outlook.get("provenance") or {}).get("backtest_skill")
+    text = skill_text(skill)
+    lead = outlook.get("lead_days")
+    if isinstance(skill, dict) and "horizon" in skill and lead and lead[1] > int(skill["horizon"]):
+        text += (
+            f". This outlook is {lead[0]}–{lead[1]} days ahead of the last data, "
+            f"so expect less skill than that"
+        )
+    return text
+
+
+def skill_text(skill: dict | str | None) -> str:
+    """Backtest headline scores in plain words (technical name in brackets).
+
+    Known keys (from the standard backtest's ``headline``) get sentences; other numeric
+    keys are shown as ``key value``; text keys such as ``weather_label`` are skipped.
     """
     if not skill:
         return "not available"
     if isinstance(skill, str):
         return skill
-    labels = {
-        "bss_any_vs_climatology_month": ("Brier skill vs monthly climatology", "{:+.2f}"),
-        "mae_skill_vs_last_week": ("MAE skill vs same day last week", "{:+.2f}"),
-        "auc_any": ("AUC (any crossing)", "{:.2f}"),
-        "auc_gt_300": ("AUC (> 300 people)", "{:.2f}"),
-        "coverage_80": ("80 % ranges held the actual on", "{:.0%} of days"),
-        "crps": ("CRPS", "{:.0f} people"),
-        "mae": ("MAE", "{:.0f} people"),
-    }
-    skip = {"n", "horizon", "brier_any", "coverage_50", "coverage_95"}
-    bits = []
-    for key, (label, fmt) in labels.items():
+
+    def num(key):
         value = skill.get(key)
-        if isinstance(value, int | float) and np.isfinite(value):
-            bits.append(f"{label} {fmt.format(value)}")
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok and np.isfinite(value) else None
+
+    bits = []
+    mae, mae_skill = num("mae"), num("mae_skill_vs_last_week")
+    if mae is not None:
+        text = f"typical error {mae:.0f} people a day (mean absolute error)"
+        if mae_skill is not None:
+            word = "smaller" if mae_skill >= 0 else "larger"
+            text += f", {abs(mae_skill):.0%} {word} than 'same as a week earlier'"
+        bits.append(text)
+    bss = num("bss_any_vs_climatology_month")
+    if bss is not None:
+        word = "better" if bss >= 0 else "worse"
+        bits.append(
+            f"chance of any crossing {abs(bss):.0%} {word} than the monthly average "
+            f"(Brier skill {bss:+.2f})"
+        )
+    auc = num("auc_gt_300")
+    if auc is not None:
+        bits.append(
+            f"a night with more than 300 people is ranked above a quieter one "
+            f"{auc:.0%} of the time (AUC {auc:.2f})"
+        )
+    cov = num("coverage_80")
+    if cov is not None:
+        bits.append(f"80 % ranges held the actual figure on {cov:.0%} of days")
+    known = {
+        "mae",
+        "mae_skill_vs_last_week",
+        "bss_any_vs_climatology_month",
+        "auc_gt_300",
+        "coverage_80",
+        "auc_any",
+        "crps",
+        "n",
+        "horizon",
+        "brier_any",
+        "coverage_50",
+        "coverage_95",
+    }
     for k, v in skill.items():
-        if k in labels or k in skip or isinstance(v, dict | list):
+        if k in known or isinstance(v, dict | list | str | bool) or v is None:
             continue
         bits.append(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}")
     if not bits:
         return "not available"
     where = []
-    if "horizon" in skill:
-        where.append(f"at D+{skill['horizon']}")
     if "n" in skill:
-        where.append(f"{skill['n']} days")
-    return ", ".join(bits) + (f" ({', '.join(where)})" if where else "")
+        where.append(f"{int(skill['n']):,} past days")
+    if "horizon" in skill:
+        h = int(skill["horizon"])
+        where.append(f"forecast {h} day{'s' if h != 1 else ''} ahead")
+    return (f"({', '.join(where)}) " if where else "") + "; ".join(bits)
 
 
 def format_table(outlook: dict) -> str:
@@ -849,12 +950,7 @@ def format_table(outlook: dict) -> str:
     lines.append(ytd)
     ye = outlook.get("year_end")
     if ye:
-        b = ye["bands"]
-        lines.append(
-            f"Year-end {ye['year']} scenarios: {_fmt_int(b['median'])} people "
-            f"(range {_fmt_int(b['low'])}–{_fmt_int(b['high'])} over {ye['n_years']} past years' weather; "
-            f"{_fmt_int(ye['known'])} known to {ye['known_to']})"
-        )
+        lines.append(year_end_text(ye))
     if outlook.get("changes"):
         lines.append(f"Changes: {outlook['changes']['summary']}")
     lines.append("")
@@ -863,6 +959,20 @@ def format_table(outlook: dict) -> str:
     for a in outlook["attribution"]:
         lines.append(f"  {a['text']} ({a['url']})")
     return "\n".join(lines)
+
+
+def year_end_text(ye: dict) -> str:
+    """Year-end scenario bands as planners quote them: low / central / high."""
+    b = ye["bands"]
+    if not ye.get("remaining_days"):
+        return f"Year-end {ye['year']}: {_fmt_int(ye['known'])} people (the year is complete)"
+    return (
+        f"Year-end {ye['year']} scenarios: low {_fmt_int(b['low'])}, central "
+        f"{_fmt_int(b['median'])}, high {_fmt_int(b['high'])} people ({_fmt_int(ye['known'])} "
+        f"known to {ye['known_to']}; the other {ye['remaining_days']} days modelled under each "
+        f"of {ye['n_years']} past years' weather; the spread is the weather's only)"
+        + (f"; actual {_fmt_int(ye['actual'])}" if "actual" in ye else "")
+    )
 
 
 def to_frame(outlook: dict) -> pd.DataFrame:
@@ -877,6 +987,10 @@ def to_csv(outlook: dict) -> str:
         f"# arrivals_end={outlook['arrivals']['end_date']}",
     ]
     head.append(f"# weather={outlook['weather'].get('source')}")
+    if outlook.get("lead_days"):
+        lead = outlook["lead_days"]
+        head.append(f"# lead_days={lead[0]}-{lead[1]} (days after the last arrivals data)")
+    head += [f"# notice: {n.partition('. ')[0]}" for n in outlook.get("notices", [])]
     return "\n".join(head) + "\n" + to_frame(outlook).to_csv(lineterminator="\n")
 
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import config
-from forecast.outlook import CONFIDENT_DAYS, busy_nights_all, skill_text
+from forecast.outlook import CONFIDENT_DAYS, busy_nights_all, model_text, skill_line
 
-RAG_COLOURS = {"red": "#c0392b", "amber": "#e69f00", "green": "#2e8b57"}
+RAG_COLOURS = {"red": "#c0392b", "amber": "#b7791f", "green": "#2e7d4f"}  # as the strip
 
 CSS = """
 *{box-sizing:border-box}
@@ -30,9 +30,10 @@ main{max-width:960px;margin:0 auto;padding:12px}
 h1{font-size:1.35rem;margin:.4em 0}
 h2{font-size:1.1rem;margin:1.2em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 p,li{font-size:.95rem;overflow-wrap:anywhere}
-img{max-width:100%;height:auto;display:block}
+img{width:100%;max-width:580px;height:auto;display:block}
 .notice{overflow-wrap:anywhere;background:#fff3cd;border-left:4px solid #e69f00;padding:.5em .8em;margin:.5em 0}
 .notice.old{background:#fde2e1;border-left-color:#c0392b}
+.notice .more{font-size:.85rem}
 .strip{display:grid;grid-template-columns:repeat(auto-fit,minmax(64px,1fr));gap:4px}
 .cell{color:#fff;border-radius:4px;padding:4px 2px;text-align:center;font-size:.8rem}
 .cell b{display:block;font-size:.95rem}
@@ -87,59 +88,81 @@ def _pyplot():
     return plt
 
 
+#: Chart size [in] and font size [pt]: drawn for a phone (about 390 px wide, where the
+#: SVG is scaled to ~0.6) and still sharp when shown larger on a desktop.
+CHART_SIZE = (5.0, 3.3)
+CHART_FONT = 11
+
+
+def _spread(values: list[float], gap: float) -> list[float]:
+    """Label positions near ``values`` (sorted ascending) at least ``gap`` apart."""
+    out: list[float] = []
+    for v in values:
+        out.append(v if not out else max(v, out[-1] + gap))
+    return out
+
+
 def outlook_chart(outlook: dict) -> str:
     """Bar chart of expected people per day with the 80 % range, coloured by RAG.
 
     Returns an SVG ``data:`` URI.
     """
     plt = _pyplot()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import StrMethodFormatter
+
     days = outlook["days"]
     x = np.arange(len(days))
     mean = np.array([d["expected_people"] for d in days])
     lo = np.array([d["q10"] for d in days])
     hi = np.array([d["q90"] for d in days])
     colours = [RAG_COLOURS.get(d["rag"], "#888") for d in days]
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), dpi=100)
-    bars = ax.bar(x, mean, color=colours, width=0.7)
-    from matplotlib.patches import Patch
-
-    ax.add_artist(
+    with plt.rc_context({"font.size": CHART_FONT}):
+        fig, ax = plt.subplots(figsize=CHART_SIZE, dpi=100)
+        bars = ax.bar(x, mean, color=colours, width=0.7)
+        for bar, d in zip(bars, days, strict=True):
+            if d["confidence"] == "lower":
+                bar.set_alpha(0.45)
+                bar.set_hatch("//")
+        ax.vlines(x, lo, hi, color="#222", lw=1.6)
+        ax.scatter(x, hi, marker="_", color="#222", s=80)
+        ax.scatter(x, lo, marker="_", color="#222", s=80)
+        handles = [Patch(color=RAG_COLOURS[k], label=k) for k in ("red", "amber", "green")]
+        handles.append(Line2D([], [], color="#222", lw=1.6, label="80 % range"))
+        if any("actual_people" in d for d in days):
+            act = [d.get("actual_people", np.nan) for d in days]
+            ax.scatter(x, act, marker="D", color="#1f4e9e", zorder=3, s=30)
+            handles.append(Line2D([], [], marker="D", color="#1f4e9e", ls="none", label="actual"))
         ax.legend(
-            handles=[Patch(color=RAG_COLOURS[k], label=k) for k in ("red", "amber", "green")],
-            title="expected people, by RAG",
-            title_fontsize=7,
-            fontsize=7,
+            handles=handles,
+            ncol=len(handles),
             frameon=False,
-            loc="upper right",
-            ncol=3,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            fontsize=CHART_FONT - 1,
+            handlelength=1.2,
+            columnspacing=1.0,
         )
-    )
-    for bar, d in zip(bars, days, strict=True):
-        if d["confidence"] == "lower":
-            bar.set_alpha(0.45)
-            bar.set_hatch("//")
-    ax.vlines(x, lo, hi, color="#222", lw=1.6, label="80 % range (q10–q90)")
-    ax.scatter(x, hi, marker="_", color="#222", s=60)
-    ax.scatter(x, lo, marker="_", color="#222", s=60)
-    if any("actual_people" in d for d in days):
-        act = [d.get("actual_people", np.nan) for d in days]
-        ax.scatter(x, act, marker="D", color="#1f4e9e", zorder=3, s=28, label="actual")
-    labels = [f"{d['weekday']}\n{d['date'][8:10]}/{d['date'][5:7]}" for d in days]
-    ax.set_xticks(x, labels, fontsize=8)
-    ax.set_ylabel("people [per day]")
-    if len(days) > CONFIDENT_DAYS:
-        ax.axvline(CONFIDENT_DAYS - 0.5, color="#777", ls=":", lw=1)
-        ax.set_xlabel(
-            f"right of the dotted line (after day {CONFIDENT_DAYS}): lower confidence", fontsize=8
+        step = 1 if len(days) <= 8 else 2  # 16 labels do not fit a phone
+        labels = [
+            f"{d['weekday']}\n{int(d['date'][8:10])}" if i % step == 0 else ""
+            for i, d in enumerate(days)
+        ]
+        ax.set_xticks(x, labels)
+        ax.set_ylabel("people per day")
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        if len(days) > CONFIDENT_DAYS:
+            ax.axvline(CONFIDENT_DAYS - 0.5, color="#777", ls=":", lw=1)
+            ax.set_xlabel(f"after day {CONFIDENT_DAYS} (hatched): lower confidence")
+        top = max(
+            float(np.nanmax(hi)) if len(hi) else 0.0,
+            float(np.nanmax(mean)) if len(mean) else 0.0,
+            1.0,
         )
-    top = max(
-        float(np.nanmax(hi)) if len(hi) else 0.0, float(np.nanmax(mean)) if len(mean) else 0.0, 1.0
-    )
-    ax.set_ylim(0, top * 1.3)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    ax.set_title("Expected people per day with 80 % range", fontsize=10)
-    return _svg_data_uri(fig)
+        ax.set_ylim(0, top * 1.08)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg_data_uri(fig)
 
 
 def year_chart(outlook: dict, arrivals: pd.DataFrame | None) -> str | None:
@@ -152,61 +175,57 @@ def year_chart(outlook: dict, arrivals: pd.DataFrame | None) -> str | None:
     if arrivals is None or not len(arrivals):
         return None
     plt = _pyplot()
+    from matplotlib.ticker import StrMethodFormatter
+
     year = int(ye["year"]) if ye else int(ytd["year"])
     known_to = pd.Timestamp(ye["known_to"] if ye else ytd["to"])
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), dpi=100)
-    for y in range(max(arrivals.index[0].year, year - 3), year):
-        part = arrivals.loc[str(y), "people"].cumsum()
-        if len(part):
-            ax.plot(part.index.day_of_year, part.to_numpy(), color="#999", lw=1)
-            ax.text(
-                part.index.day_of_year[-1] + 2,
-                part.iloc[-1],
-                str(y),
-                fontsize=7,
-                color="#777",
-                va="center",
+    x_end = pd.Timestamp(year=year, month=12, day=31).day_of_year
+    with plt.rc_context({"font.size": CHART_FONT}):
+        fig, ax = plt.subplots(figsize=CHART_SIZE, dpi=100)
+        ends: list[tuple[float, str, str]] = []
+        for y in range(max(arrivals.index[0].year, year - 3), year):
+            part = arrivals.loc[str(y), "people"].cumsum()
+            if len(part):
+                ax.plot(part.index.day_of_year, part.to_numpy(), color="#aaa", lw=1)
+                ends.append((float(part.iloc[-1]), str(y), "#777"))
+        this = arrivals.loc[pd.Timestamp(year=year, month=1, day=1) : known_to, "people"].cumsum()
+        if len(this):
+            ax.plot(
+                this.index.day_of_year,
+                this.to_numpy(),
+                color="#1f4e9e",
+                lw=2.4,
+                label=f"{year} to {known_to.day} {known_to:%b}",
             )
-    this = arrivals.loc[pd.Timestamp(year=year, month=1, day=1) : known_to, "people"].cumsum()
-    if len(this):
-        ax.plot(
-            this.index.day_of_year,
-            this.to_numpy(),
-            color="#1f4e9e",
-            lw=2.2,
-            label=f"{year} to {known_to.date()}",
-        )
-    if ye and ye.get("remaining_days"):
-        b = ye["bands"]
-        x_end = pd.Timestamp(year=year, month=12, day=31).day_of_year
-        x0 = known_to.day_of_year
-        known = ye["known"]
-        ax.fill_between(
-            [x0, x_end],
-            [known, b["low"]],
-            [known, b["high"]],
-            color="#1f4e9e",
-            alpha=0.15,
-            label=f"year-end range over {ye['n_years']} past years' weather",
-        )
-        ax.plot(
-            [x0, x_end],
-            [known, b["median"]],
-            color="#1f4e9e",
-            ls="--",
-            lw=1.2,
-            label="central scenario",
-        )
-        for key in ("low", "median", "high"):
-            ax.text(x_end + 2, b[key], f"{b[key]:,}", fontsize=7, va="center", color="#1f4e9e")
-    ax.set_xlim(1, 380)
-    ax.set_xlabel("day of year")
-    ax.set_ylabel("people, cumulative")
-    ax.set_ylim(bottom=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    ax.set_title(f"{year}: year to date and year-end scenarios", fontsize=10)
-    return _svg_data_uri(fig)
+        if ye and ye.get("remaining_days"):
+            b = ye["bands"]
+            x0 = known_to.day_of_year
+            known = ye["known"]
+            ax.fill_between(
+                [x0, x_end],
+                [known, b["low"]],
+                [known, b["high"]],
+                color="#1f4e9e",
+                alpha=0.18,
+                label=f"year-end range ({ye['n_years']} past years' weather)",
+            )
+            ax.plot([x0, x_end], [known, b["median"]], color="#1f4e9e", ls="--", lw=1.4)
+            for key, word in (("low", "low"), ("median", "central"), ("high", "high")):
+                ends.append((float(b[key]), f"{word} {b[key]:,}", "#1f4e9e"))
+        top = max([v for v, _, _ in ends] + [float(this.iloc[-1]) if len(this) else 1.0, 1.0])
+        ends.sort()
+        ys = _spread([v for v, _, _ in ends], gap=0.055 * top * 1.1)
+        for (_, text, colour), y in zip(ends, ys, strict=True):
+            ax.text(x_end + 4, y, text, fontsize=CHART_FONT - 2, va="center", color=colour)
+        months = pd.date_range(f"{year}-01-01", periods=12, freq="MS")
+        ax.set_xticks(months.day_of_year, [m.strftime("%b")[0] for m in months])
+        ax.set_xlim(1, x_end + 75)
+        ax.set_ylim(0, max(top, ys[-1] if ys else 0) * 1.06)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.set_ylabel("people since 1 January")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(fontsize=CHART_FONT - 1, frameon=False, loc="lower right")
+        return _svg_data_uri(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -216,6 +235,12 @@ def year_chart(outlook: dict, arrivals: pd.DataFrame | None) -> str | None:
 
 def _e(value) -> str:
     return html.escape(str(value))
+
+
+def _d(iso: str) -> str:
+    """ISO date as '25 Nov' (or '25 Nov 2024' when ``year`` differs from the date's)."""
+    ts = pd.Timestamp(iso)
+    return f"{ts.day} {ts:%b}"
 
 
 def _pct(p: float) -> str:
@@ -258,22 +283,27 @@ def render_html(outlook: dict, arrivals: pd.DataFrame | None = None) -> str:
     )
     for n in o["notices"]:
         cls = "notice old" if n.startswith("OLD DATA") else "notice"
-        parts.append(f'<div class="{cls}">{_e(n)}</div>')
+        head, sep, rest = n.partition(". ")
+        more = f' <span class="more">{_e(rest)}</span>' if sep else ""
+        parts.append(f'<div class="{cls}"><b>{_e(head + sep.strip())}</b>{more}</div>')
 
     # headline figures
     w = o["week"]
     figs = [
-        _fig(f"{w['mean']:,}", f"people expected {w['from'][5:]} to {w['to'][5:]} (7 days)"),
+        _fig(f"{w['mean']:,}", f"people expected {_d(w['from'])} – {_d(w['to'])} (7 days)"),
         _fig(f"{w['q10']:,}–{w['q90']:,}", "80 % range for the week"),
         _fig(str(sum(d["rag"] == "red" for d in o["days"][:CONFIDENT_DAYS])), "red days this week"),
-        _fig(f"{o['ytd']['people']:,}", f"people {o['ytd']['year']} to {o['ytd']['to']}"),
+        _fig(f"{o['ytd']['people']:,}", f"people in {o['ytd']['year']} up to {_d(o['ytd']['to'])}"),
     ]
     if "actual" in w:
         figs.insert(2, _fig(f"{w['actual']:,}", "actual people that week"))
     if o.get("year_end") and o["year_end"].get("remaining_days"):
         b = o["year_end"]["bands"]
         figs.append(
-            _fig(f"{b['low']:,}–{b['high']:,}", f"year-end {o['year_end']['year']} scenarios")
+            _fig(
+                f"{b['median']:,}",
+                f"year-end {o['year_end']['year']}, central (low {b['low']:,}, high {b['high']:,})",
+            )
         )
     parts.append('<section><div class="figs">' + "".join(figs) + "</div></section>")
 
@@ -362,7 +392,9 @@ def render_html(outlook: dict, arrivals: pd.DataFrame | None = None) -> str:
         parts.append(
             f"<p>Year-end {ye['year']}: low <b>{b['low']:,}</b>, central <b>{b['median']:,}</b>, "
             f"high <b>{b['high']:,}</b> people ({ye['known']:,} known to {_e(ye['known_to'])}, the rest "
-            f"modelled under each past year's weather). By weather year: {_e(by)}.</p>"
+            f"modelled under each past year's weather). By weather year: {_e(by)}."
+            + (f" Actual: <b>{ye['actual']:,}</b>." if "actual" in ye else "")
+            + "</p>"
         )
         parts.append(f'<p class="muted">{_e(ye.get("method", ""))}</p>')
 
@@ -376,9 +408,9 @@ def render_html(outlook: dict, arrivals: pd.DataFrame | None = None) -> str:
         f"Weather: {_e(wthr.get('label') or wthr.get('source'))}"
         + (f", run {_e(wthr['run'])}" if wthr.get("run") else "")
         + ".",
-        f"Model: {_e(p.get('model', 'default'))}, trained {_e(p.get('model_trained', 'unknown'))}.",
-        f"Backtest skill of this model: {_e(skill_text(p.get('backtest_skill')))}.",
-        f"Week total range: {_e(w.get('method', ''))}.",
+        f"Model: {_e(model_text(p))}.",
+        f"Backtest skill of this model: {_e(skill_line(o))}.",
+        f"How the week's range is computed: {_e(w.get('method', ''))}.",
     ]
     parts.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
 

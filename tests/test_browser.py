@@ -108,9 +108,13 @@ def open_page(path: Path, width: int = 390):
             imgs = page.evaluate(
                 "() => Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
             )
+            shown = page.evaluate(
+                "() => Array.from(document.images).map(i => Math.round(i.getBoundingClientRect().width))"
+            )
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
+    open_page.shown_widths = shown
     return text, requests, errors, widths, imgs, shot
 
 
@@ -126,10 +130,11 @@ def test_page_in_headless_chromium(tmp_path):
     assert scroll_width <= inner_width, f"page is {scroll_width} px wide at 390 px"
     assert right <= inner_width + 0.5
     assert imgs == [[True, imgs[0][1]], [True, imgs[1][1]]] and all(w > 0 for _, w in imgs)
+    assert open_page.shown_widths == [366, 366]  # full width of the phone column
     # key figures
     assert f"{o['week']['mean']:,}" in text
     assert f"{o['week']['q10']:,}–{o['week']['q90']:,}" in text
-    assert "30,000–36,500" in text
+    assert "33,000\nyear-end 2025, central (low 30,000, high 36,500)" in text
     assert "Arrivals data up to 2025-06-29" in text
     assert "Weather data by Open-Meteo.com" in text
     assert "Source: KNMI" in text
@@ -142,8 +147,14 @@ def test_page_wide_screen(tmp_path):
     o, arrivals = sample_outlook()
     path = report.write_report(o, arrivals, tmp_path / "wide.html")
     text, requests, errors, widths, _, _ = open_page(path, width=1280)
-    assert errors == [] and widths[0] <= widths[1]
+    assert errors == [] and widths[0] <= widths[1] == 1280
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     assert "Boats" in text  # the boats column is shown on wide screens only
+    # charts are capped so their lettering stays near body size on a desktop
+    assert open_page.shown_widths == [580, 580]
+    # the row as read on screen: 64 % x 180 / 600 = 19 %, 64 % x 180 / 1000 = 12 %, 180 / 50 boats
+    assert "Tue 01/07\tred\t64%\t180 (0–480)\t19%\t12%\t4\twaves 0.3 m" in text
+    assert "33,000\nyear-end 2025, central (low 30,000, high 36,500)" in text
 
 
 @pytest.mark.skipif(
@@ -155,7 +166,8 @@ def test_screenshot_of_real_page(tmp_path):
         pytest.skip(f"{page} not written yet: run 'forecast outlook' then 'forecast report'")
     copy = tmp_path / "outlook.html"
     shutil.copy(page, copy)
-    _, requests, errors, widths, _, shot = open_page(copy)
-    assert errors == [] and widths[0] <= widths[1]
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    shutil.copy(shot, config.out_dir() / "report-screenshot.png")
+    for width, name in ((390, "report-screenshot.png"), (1280, "report-screenshot-desktop.png")):
+        _, requests, errors, widths, _, shot = open_page(copy, width=width)
+        assert errors == [] and widths[0] <= widths[1] == width
+        assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        shutil.copy(shot, config.out_dir() / name)

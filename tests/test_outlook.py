@@ -210,6 +210,38 @@ def test_year_to_date_and_same_span():
     assert y["same_span"] == {"2023": 600, "2024": 60 * 10 + 1000 - 10 + 10}
 
 
+def test_stale_assumption_says_what_the_model_was_trained_for():
+    trained = ol.stale_assumption("2026-08-20", 97, 103, [97, 103], "none")
+    assert trained == (
+        "Each day is forecast from the last known day (2026-08-20), 97–103 days ahead; nothing "
+        "that happened after 2026-08-20 is used. The model was trained for that lead time (every "
+        "past day learnt from what was known 97–103 days before it), so recent crossings count "
+        "for little: these figures are mostly season and darkness."
+    )
+    untrained = ol.stale_assumption("2026-08-20", 97, 103, [1, 7], "openmeteo")
+    assert untrained.endswith(
+        "The model was trained on lead times of up to 7 days, so recent-history terms are used "
+        "beyond what it learnt: read these as rough season and weather figures."
+    )
+
+
+def test_old_data_notice_uses_trained_horizons():
+    first = pd.Timestamp("2025-09-01")
+    pred = make_pred(pd.date_range(first, periods=7), 0.3, 20.0, 60.0)
+    pred["horizon"] = np.arange(64, 71, dtype=float)
+    pred.attrs["provenance"]["train_horizons"] = [64, 70]
+    o = ol.build_outlook(
+        pred,
+        first_day=first,
+        arrivals=make_arrivals(),
+        issued_utc=dt.datetime(2025, 9, 1, tzinfo=UTC),
+    )
+    assert "64–70 days ahead" in o["notices"][0]
+    assert [(d["day"], d["lead_days"]) for d in o["days"][:2]] == [(1, 64), (2, 65)]
+    assert o["lead_days"] == [64, 70]
+    assert "The model was trained for that lead time" in o["notices"][0]
+
+
 def test_staleness_notice():
     assert ol.staleness_notice(pd.Timestamp("2026-11-21"), pd.Timestamp("2026-11-25")) is None
     text = ol.staleness_notice(pd.Timestamp("2026-08-20"), pd.Timestamp("2026-11-25"))
@@ -318,8 +350,16 @@ def test_format_table_and_csv():
     )
     assert "* beyond day 7: lower confidence" in text
     assert "Week 2025-06-30 – 2025-07-06: expected 840 people (80 % range" in text
-    assert "Backtest skill: crps_skill_vs_climatology 0.21, brier_skill 0.33" in text
-    frame = pd.read_csv(__import__("io").StringIO(ol.to_csv(o)), comment="#", index_col="date")
+    assert "Backtest skill: crps_skill_vs_climatology 0.21; brier_skill 0.33" in text
+    csv = ol.to_csv(o)
+    assert csv.splitlines()[:4] == [
+        "# issued_utc=2025-06-30T06:00:00+00:00",
+        "# arrivals_end=2025-06-29",
+        "# weather=none",
+        "# notice: NO WEATHER FORECAST: this is a weather-free outlook (season and recent "
+        "history only)",
+    ]
+    frame = pd.read_csv(__import__("io").StringIO(csv), comment="#", index_col="date")
     assert list(frame.index[:2]) == ["2025-06-30", "2025-07-01"]
     assert frame.loc["2025-06-30", "q90"] == 350
     assert json.loads(ol.to_json(o))["week"]["mean"] == 840
@@ -350,10 +390,10 @@ def test_save_read_and_compare(tmp_path):
         "change": 0.0,
     }
     assert changes["summary"].startswith(
-        "since 2025-06-30T06:00 UTC: 2025-06-30 green→red; 2025-07-01 green→red"
+        "since the outlook of 2025-06-30 06:00 UTC: 2025-06-30 green→red; 2025-07-01 green→red"
     )
     same = ol.compare_outlooks(first, first)
-    assert same["summary"] == "no material change since the outlook of 2025-06-30T06:00 UTC"
+    assert same["summary"] == "no material change since the outlook of 2025-06-30 06:00 UTC"
     assert ol.compare_outlooks(first, None) is None
 
 
@@ -475,8 +515,13 @@ def test_skill_text():
         "extra": 2.0,
     }
     assert ol.skill_text(headline) == (
-        "Brier skill vs monthly climatology +0.31, MAE skill vs same day last week -0.05, "
-        "AUC (any crossing) 0.86, 80 % ranges held the actual on 79% of days, CRPS 45 people, "
-        "MAE 61 people, extra 2 (at D+1, 1200 days)"
+        "(1,200 past days, forecast 1 day ahead) typical error 61 people a day (mean absolute "
+        "error), 5% larger than 'same as a week earlier'; chance of any crossing 31% better than "
+        "the monthly average (Brier skill +0.31); 80 % ranges held the actual figure on 79% of "
+        "days; extra 2"
+    )
+    # text entries (the backtest's weather_label) are not scores and are left out
+    assert ol.skill_text({"auc_gt_300": 0.734, "weather_label": "none (weather-free)"}) == (
+        "a night with more than 300 people is ranked above a quieter one 73% of the time (AUC 0.73)"
     )
     assert ol.skill_text({}) == "not available" and ol.skill_text(None) == "not available"

@@ -66,7 +66,11 @@ def test_outlook_table(fake, capsys):
     assert "Sat  2026-11-28  RED    80%     100 (0–300)" in out
     assert "Week 2026-11-25 – 2026-12-01: expected 700 people" in out
     assert "Year to date 2026 (to 2026-08-20): 15,897 people" in out
-    assert "Year-end 2026 scenarios:" in out and "over 8 past years' weather" in out
+    assert (
+        "Year-end 2026 scenarios: low 29,197, central 29,197, high 29,197 people (15,897 known "
+        "to 2026-08-20; the other 133 days modelled under each of 8 past years' weather; the "
+        "spread is the weather's only)" in out
+    )
     # the outlook itself: origin is the last arrivals day; year-end: one run per weather year
     assert CALLS[0]["origin"] == pd.Timestamp("2026-08-20") and CALLS[0]["source"] == "none"
     assert [len(c["days"]) for c in CALLS] == [7] + [133] * 8
@@ -91,7 +95,7 @@ def test_outlook_formats_and_thresholds(fake, capsys):
     o = json.loads(out)
     assert o["first_day"] == "2026-11-26"  # after 14:00 the 25th's night is over
     assert o["changes"]["previous_issued"] == "2026-11-25T06:00:00+00:00"
-    assert o["changes"]["summary"] == "no material change since the outlook of 2026-11-25T06:00 UTC"
+    assert o["changes"]["summary"] == "no material change since the outlook of 2026-11-25 06:00 UTC"
 
 
 @pytest.mark.parametrize(
@@ -99,16 +103,53 @@ def test_outlook_formats_and_thresholds(fake, capsys):
     [
         (["--thresholds", "300,abc"], r"--thresholds '300,abc': 'abc' is not a whole number"),
         (["--as-of", "2024-13-01"], r"--as-of '2024-13-01' is not a date; use YYYY-MM-DD"),
-        (["--as-of", "2025-06-28"], r"the bundled KNMI weather covers 2017-01-01 .. 2025-06-30"),
-        (["--as-of", "2030-01-01"], r"arrivals data cover 2018-01-01 .. 2026-08-20"),
+        (
+            ["--as-of", "2025-06-25"],
+            r"--as-of 2025-06-25 is outside the replay span 2019-03-01 \.\. 2025-06-24: ",
+        ),
+        (
+            ["--as-of", "2030-01-01"],
+            r"the arrivals up to the day before \(the data run 2018-01-01 \.\. 2026-08-20\)",
+        ),
+        (
+            ["--as-of", "2018-06-01"],
+            r"--as-of 2018-06-01 is outside the replay span 2019-03-01 .*a year of arrivals to train on",
+        ),
+        (["--as-of", "2017-03-01"], r"KNMI weather for its 7 days \(2017-01-01 \.\. 2025-06-30\)"),
+        (["--thresholds", ",,"], r"--thresholds ',,' gives no number"),
+        (["--thresholds", "-5"], r"--thresholds '-5': -5 must be >= 0 people"),
+        (
+            ["--weather", "/nonexistent/fc.json"],
+            r"weather file /nonexistent/fc.json does not exist",
+        ),
         (["--scenario", "2024-2021"], r"--scenario '2024-2021': expected YEAR:WEATHER_YEAR"),
         (["--now", "yesterday"], r"--now 'yesterday' is not a time"),
     ],
 )
 def test_outlook_errors_exit_2(fake, capsys, argv, message):
-    code, _, err = run(capsys, ["outlook", "--no-scenarios", *argv])
+    code, out, err = run(capsys, ["outlook", "--no-scenarios", *argv])
     assert code == 2
     assert re.search(message, err), err
+    assert out == "" and err.count("\n") == 1  # one clear line, no traceback
+    assert CALLS == []  # refused before any forecasting
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("fc.txt", "hello", r"unknown type '\.txt'; give a NetCDF \(\.nc\) or an Open-Meteo JSON"),
+        ("fc.json", "{not json", r"weather file .*fc\.json is not valid JSON"),
+        ("fc.nc", "not netcdf", r"--weather .*fc\.nc: not a readable NetCDF file \(.*\); give"),
+    ],
+)
+def test_unreadable_weather_file_exits_2(fake, capsys, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    for command in (["outlook", "--no-scenarios"], ["alert"]):
+        code, out, err = run(capsys, [*command, "--now", NOW, "--weather", str(path)])
+        assert code == 2, (command, out, err)
+        assert re.search(message, err), err
+    assert CALLS == []
 
 
 def test_as_of_replay_uses_only_data_known_then(fake, capsys):
@@ -125,6 +166,9 @@ def test_as_of_replay_uses_only_data_known_then(fake, capsys):
     assert [d["actual_people"] for d in o["days"]] == [0, 351, 317, 257, 51, 0, 357]
     assert o["week"]["actual"] == 1333
     assert o["year_end"]["n_years"] == 7 and "2024" not in o["year_end"]["by_weather_year"]
+    # the whole of 2024 is known now: the replay shows the actual year-end next to the bands
+    assert o["year_end"]["actual"] == 36_816
+    assert o["year_end"]["bands"]["median"] == o["year_end"]["known"] + 122 * 100
     assert any(a["url"] == "https://www.knmi.nl/" for a in o["attribution"])
     assert not (fake / "data" / "outlooks").exists()  # replays are not kept as "previous"
 
@@ -202,10 +246,14 @@ def test_alert_exit_codes_and_json(fake, capsys):
     assert [n["date"] for n in payload["nights"]] == ["2026-11-28"]
     assert payload["nights"][0]["probability"] == pytest.approx(0.133)
     assert payload["arrivals_end"] == "2026-08-20" and payload["weather_source"] == "none"
+    assert payload["notices"][0].startswith("OLD DATA: arrivals data end 2026-08-20, 96 days")
+    assert payload["lead_days"] == [97, 103]
+    assert payload["backtest_skill_text"].startswith("crps_skill_vs_climatology 0.21")
     code, out, _ = run(
         capsys, ["alert", "--now", NOW, "--threshold", "300", "--min-probability", "0.2"]
     )
     assert code == 0 and "  none" in out
+    assert "Made from arrivals to 2026-08-20, weather: " in out and "\nBacktest skill: " in out
     code, out, _ = run(
         capsys,
         [
@@ -244,7 +292,14 @@ def test_report_from_saved_outlook(fake, capsys):
 def test_report_makes_an_outlook_when_none_saved(fake, capsys):
     code, out, _ = run(capsys, ["report"])
     assert code == 0
-    assert (fake / "out" / "outlook.json").exists() and (fake / "out" / "outlook.html").exists()
+    saved = json.loads((fake / "out" / "outlook.json").read_text())
+    page = (fake / "out" / "outlook.html").read_text()
+    assert saved["week"]["mean"] == 700 and len(saved["days"]) == 7
+    assert f'<div class="v">{saved["week"]["mean"]:,}</div>' in page
+    assert "OLD DATA: arrivals data end 2026-08-20" in page
+    assert (
+        len(list((fake / "data" / "outlooks").glob("outlook-*.json"))) == 1
+    )  # kept for "what changed"
 
 
 def test_parse_thresholds():
@@ -253,6 +308,35 @@ def test_parse_thresholds():
     assert cmd.parse_thresholds(None, extra=(250,)) == (250, 300, 500)
     with pytest.raises(ConfigError, match=r"-5 must be >= 0 people"):
         cmd.parse_thresholds("-5")
+    with pytest.raises(ConfigError, match=r"--thresholds '' gives no number"):
+        cmd.parse_thresholds("")
+    with pytest.raises(ConfigError, match=r"'2.5' is not a whole number"):
+        cmd.parse_thresholds("2.5")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threshold", "-1"], r"--threshold -1 must be >= 0 people"),
+        (["--min-probability", "1"], r"--min-probability 1.0 must be in \[0, 1\)"),
+        (["--hours", "0"], r"--hours 0.0 must be in \(0, 384\]"),
+        (["--hours", "400"], r"--hours 400.0 must be in \(0, 384\]"),
+        (["--now", "soon"], r"--now 'soon' is not a time"),
+    ],
+)
+def test_alert_errors_exit_2(fake, capsys, argv, message):
+    code, out, err = run(capsys, ["alert", *argv])
+    assert code == 2 and out == ""
+    assert re.search(message, err), err
+
+
+def test_train_horizons():
+    days = pd.date_range("2026-11-25", periods=7)
+    assert cmd.train_horizons(days, "2026-11-24") == tuple(range(1, 8))
+    assert cmd.train_horizons(days, "2026-08-20") == tuple(range(97, 104))
+    assert cmd.train_horizons(pd.date_range("2026-11-25", periods=16), "2026-11-24") == tuple(
+        range(1, 17)
+    )
 
 
 def _forecast_ds(start, end):
@@ -292,3 +376,18 @@ def test_cached_forecast_without_history_falls_back(fake, capsys, monkeypatch):
     path.write_text(json.dumps(_forecast_ds(dt.date(2026, 11, 20), dt.date(2026, 12, 10))[0]))
     code, _, err = run(capsys, ["outlook", "--now", NOW, "--no-scenarios", "--weather", str(path)])
     assert code == 2 and "the weather model cannot be trained" in err and "--kind archive" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--as-of", "2030-01-01"], r"--as-of 2030-01-01 is outside the replay span"),
+        (["--as-of", "1 May"], r"--as-of '1 May' is not a date; use YYYY-MM-DD"),
+        (["--outlook", "/nonexistent/o.json"], r"cannot read outlook /nonexistent/o.json"),
+    ],
+)
+def test_report_errors_exit_2(fake, capsys, argv, message):
+    code, out, err = run(capsys, ["report", *argv])
+    assert code == 2 and out == ""
+    assert re.search(message, err), err
+    assert not (fake / "out" / "outlook.html").exists()

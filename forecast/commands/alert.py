@@ -68,7 +68,10 @@ def alert_payload(
         "weather_label": outlook["weather"].get("label"),
         "weather_run": outlook["weather"].get("run"),
         "notices": outlook["notices"],
+        "model": ol.model_text(outlook.get("provenance") or {}),
+        "lead_days": outlook.get("lead_days"),
         "backtest_skill": (outlook.get("provenance") or {}).get("backtest_skill"),
+        "backtest_skill_text": ol.skill_line(outlook),
     }
 
 
@@ -92,6 +95,8 @@ def format_alert(payload: dict) -> str:
         f"Made from arrivals to {payload['arrivals_end']}, weather: {payload['weather_label']}"
         + (f" run {payload['weather_run']}" if payload.get("weather_run") else "")
     )
+    lines.append(f"Model: {payload['model']}")
+    lines.append(f"Backtest skill: {payload['backtest_skill_text']}")
     return "\n".join(lines)
 
 

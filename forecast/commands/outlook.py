@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast import config
 from forecast import outlook as ol
-from forecast.errors import ConfigError, ForecastError
+from forecast.errors import ConfigError, DataFormatError, ForecastError
 
 FORMATS = ("table", "csv", "json")
 
@@ -32,7 +32,7 @@ HOW_TO_GET_WEATHER = (
 def parse_thresholds(text: str | None, extra: tuple[int, ...] = ()) -> tuple[int, ...]:
     """``"300,500"`` -> ``(300, 500)`` plus ``extra``, sorted and unique."""
     values = list(extra)
-    if text:
+    if text is not None:
         for part in str(text).split(","):
             part = part.strip()
             if not part:
@@ -46,6 +46,10 @@ def parse_thresholds(text: str | None, extra: tuple[int, ...] = ()) -> tuple[int
             if n < 0:
                 raise ConfigError(f"--thresholds {text!r}: {n} must be >= 0 people")
             values.append(n)
+        if len(values) == len(extra):
+            raise ConfigError(
+                f"--thresholds {text!r} gives no number; give whole numbers of people, e.g. 300,500"
+            )
     else:
         values.extend(config.BUSY_THRESHOLDS)
     return tuple(sorted(set(values)))
@@ -151,7 +155,18 @@ def choose_weather(
     if weather_file is not None:
         from forecast.weather import read_weather_file
 
-        ds = read_weather_file(weather_file)
+        try:
+            ds = read_weather_file(weather_file)
+        except DataFormatError as exc:
+            text = str(exc)
+            if "cannot read cached weather file" not in text:
+                raise
+            # the reader's advice ("delete it") is for cache files, not a user's file
+            cause = text.split(": ", 1)[-1].split(". Delete it")[0]
+            raise DataFormatError(
+                f"--weather {weather_file}: not a readable NetCDF file ({cause}); give a NetCDF "
+                "file written by 'forecast weather' or a saved Open-Meteo JSON response."
+            ) from exc
         origin_label = f"file {weather_file}"
     else:
         try:
@@ -361,11 +376,23 @@ class CachedPredictor:
         return table
 
     # -- model ------------------------------------------------------------------
-    def model(self, source: str, origin: pd.Timestamp, arrivals: pd.DataFrame):
+    def model(
+        self,
+        source: str,
+        origin: pd.Timestamp,
+        arrivals: pd.DataFrame,
+        horizons: tuple[int, ...] | None = None,
+    ):
+        """The default model fitted at ``origin`` for lead times ``horizons`` [days].
+
+        ``horizons`` defaults to the pipeline's ``TRAIN_HORIZONS`` (1-7 days); see
+        :func:`train_horizons` for longer lead times.
+        """
         from forecast import pipeline as P
         from forecast.model import CrossingModel
 
         origin = pd.Timestamp(origin)
+        horizons = tuple(horizons or P.TRAIN_HORIZONS)
         wtab = self.train_weather(source, origin)
         ts = self._prime(max(origin, arrivals.index[-1]))
         train_w = None if wtab is None else wtab.loc[:origin]
@@ -374,7 +401,8 @@ class CachedPredictor:
             train_w,
             ts.loc[:origin] if ts is not None else None,
         )
-        name = f"model-{source}-{origin:%Y%m%d}-{key}-{self.code}.skops"
+        htag = "" if horizons == tuple(P.TRAIN_HORIZONS) else f"-h{horizons[0]}-{horizons[-1]}"
+        name = f"model-{source}-{origin:%Y%m%d}{htag}-{key}-{self.code}.skops"
         if name in self._models:
             return self._models[name]
         path = self.folder / name
@@ -385,7 +413,7 @@ class CachedPredictor:
             except ForecastError:
                 model = None
         if model is None:
-            model = P.fit_default_model(source, origin, arrivals, wtab, ts)
+            model = P.fit_default_model(source, origin, arrivals, wtab, ts, horizons=horizons)
             try:
                 model.save(path)
             except OSError:
@@ -425,13 +453,14 @@ class CachedPredictor:
         from forecast import pipeline as P
 
         days = pd.DatetimeIndex(days)
-        model = self.model(weather_source, origin, arrivals)
+        horizons = train_horizons(days, origin)
+        model = self.model(weather_source, origin, arrivals, horizons)
         self._prime(max(days.max(), arrivals.index[-1]))
         if weather_source == "knmi" and weather is None:
             from forecast.sources.knmi import load_knmi
 
             weather = load_knmi()
-        return P.forecast_days(
+        pred = P.forecast_days(
             days,
             origin,
             weather_source=weather_source,
@@ -439,6 +468,71 @@ class CachedPredictor:
             arrivals=arrivals,
             thresholds=thresholds,
             model=model,
+        )
+        prov = dict(pred.attrs.get("provenance", {}))
+        prov["train_horizons"] = [horizons[0], horizons[-1]]
+        pred.attrs["provenance"] = prov
+        return pred
+
+
+def train_horizons(days, origin) -> tuple[int, ...]:
+    """Lead times [days] the model is trained for, given the days to forecast.
+
+    Up to 7 days ahead: the pipeline's default 1-7. Further ahead (old arrivals data,
+    16-day forecasts, year-end scenarios) the model is trained for exactly the lead times
+    asked, ``min..max``: each past training day is seen from an origin that many days
+    earlier, so stale recent-history terms (e.g. "97 days since the last known
+    crossing") are ones the model has learnt from, not values it never saw.
+    """
+    from forecast import pipeline as P
+
+    lead = (pd.DatetimeIndex(days) - pd.Timestamp(origin)).days
+    h0, h1 = int(lead.min()), int(lead.max())
+    if h1 <= max(P.TRAIN_HORIZONS):
+        return tuple(P.TRAIN_HORIZONS)
+    return tuple(range(max(1, h0), h1 + 1))
+
+
+#: A replay needs this much training history after ``pipeline.TRAIN_START`` [days].
+REPLAY_MIN_TRAINING_DAYS = 365
+
+
+def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day a ``--as-of`` replay can start on.
+
+    First: a year of training data after ``pipeline.TRAIN_START`` (and 8 days of KNMI
+    weather before it). Last: arrivals known up to the day before, and KNMI weather for
+    all 7 days.
+    """
+    from forecast import pipeline as P
+
+    first = max(
+        P.TRAIN_START + pd.Timedelta(days=REPLAY_MIN_TRAINING_DAYS),
+        arrivals.index[0] + pd.Timedelta(days=REPLAY_MIN_TRAINING_DAYS),
+        knmi.index[0] + pd.Timedelta(days=8),
+    )
+    last = min(
+        arrivals.index[-1] + pd.Timedelta(days=1),
+        knmi.index[-1] - pd.Timedelta(days=ol.CONFIDENT_DAYS - 1),
+    )
+    return first, last
+
+
+def check_replay_day(first_day: pd.Timestamp, arrivals: pd.DataFrame) -> None:
+    """Raise :class:`ConfigError` unless a replay can start on ``first_day``."""
+    from forecast import pipeline as P
+    from forecast.sources.knmi import load_knmi
+
+    knmi = load_knmi()
+    first, last = replay_span(arrivals, knmi)
+    if not first <= first_day <= last:
+        raise ConfigError(
+            f"--as-of {first_day.date()} is outside the replay span {first.date()} .. "
+            f"{last.date()}: a replay needs a year of arrivals to train on (training starts "
+            f"{P.TRAIN_START.date()}), the arrivals up to the day before (the data run "
+            f"{arrivals.index[0].date()} .. {arrivals.index[-1].date()}) and the bundled KNMI "
+            f"weather for its {ol.CONFIDENT_DAYS} days ({knmi.index[0].date()} .. "
+            f"{knmi.index[-1].date()}). Choose a date in the span."
         )
 
 
@@ -489,13 +583,7 @@ def make_outlook(
     actual = None
     if as_of is not None:
         first_day = pd.Timestamp(as_of).normalize()
-        if first_day - pd.Timedelta(days=1) > arrivals.index[-1] or first_day <= arrivals.index[
-            0
-        ] + pd.Timedelta(days=28):
-            raise ConfigError(
-                f"--as-of {first_day.date()}: arrivals data cover {arrivals.index[0].date()} .. "
-                f"{arrivals.index[-1].date()}; choose a day inside that span."
-            )
+        check_replay_day(first_day, arrivals)
         actual = arrivals.loc[first_day:]
         known = arrivals.loc[: first_day - pd.Timedelta(days=1)].copy()
         known.attrs = dict(arrivals.attrs)
@@ -562,7 +650,8 @@ def make_outlook(
         cache = None
         if isinstance(predict, CachedPredictor):
             key = _frame_hash(arrivals.loc[:origin, ["people", "boats"]])
-            cache = predict.folder / f"year_end-{origin:%Y%m%d}-{key}-{predict.code}.json"
+            # v2: scenario runs use a model trained for their lead times (train_horizons)
+            cache = predict.folder / f"year_end-v2-{origin:%Y%m%d}-{key}-{predict.code}.json"
         if cache is not None and cache.exists():
             year_end = json.loads(cache.read_text(encoding="utf-8"))
         else:
@@ -579,7 +668,14 @@ def make_outlook(
                 notices.append(f"Year-end scenarios not available: {exc}")
             if year_end is not None and cache is not None:
                 cache.parent.mkdir(parents=True, exist_ok=True)
-                cache.write_text(json.dumps(ol._clean(year_end)), encoding="utf-8")
+                tmp = cache.with_suffix(".tmp")
+                tmp.write_text(json.dumps(ol._clean(year_end)), encoding="utf-8")
+                tmp.replace(cache)
+    if year_end is not None and actual is not None:
+        year_end = dict(year_end)
+        year_days = actual.loc[: pd.Timestamp(year=int(year_end["year"]), month=12, day=31)]
+        if len(year_days) and year_days.index[-1].month == 12 and year_days.index[-1].day == 31:
+            year_end["actual"] = int(year_end["known"] + year_days["people"].sum())
     out = ol.build_outlook(
         pred,
         first_day=first_day,
