@@ -74,12 +74,21 @@ def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _read_nc(path: Path, *, coords_only: bool = False) -> xr.Dataset:
-    """Load a cache file (``coords_only``: its coordinates, e.g. the time axis, only)."""
+def _read_nc(path: Path, *, coords_only: bool = False, user_file: bool = False) -> xr.Dataset:
+    """Load a cache file (``coords_only``: its coordinates, e.g. the time axis, only).
+
+    ``user_file``: the file was given by the user (``--weather FILE``), not written by
+    the cache, so the advice on failure differs.
+    """
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return (ds.coords.to_dataset() if coords_only else ds).load()
     except (OSError, ValueError) as exc:
+        if user_file:
+            raise DataFormatError(
+                f"--weather {path}: not a readable NetCDF file ({exc}); give a NetCDF file "
+                "written by 'forecast weather' or a saved Open-Meteo JSON response."
+            ) from exc
         raise DataFormatError(
             f"cannot read cached weather file {path}: {exc}. Delete it and run "
             "'forecast weather update' again."
@@ -705,7 +714,7 @@ def read_weather_file(path: str | Path) -> xr.Dataset:
             f"weather file {path}: unknown type {suffix!r}; give a NetCDF (.nc) or an "
             "Open-Meteo JSON (.json) file."
         )
-    ds = _read_nc(path)
+    ds = _read_nc(path, user_file=True)
     where = f"weather file {path}"
     if "time" not in ds.dims:
         raise DataFormatError(f"{where}: no 'time' dimension (dims: {list(ds.dims)}).")

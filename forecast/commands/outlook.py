@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast import config
 from forecast import outlook as ol
-from forecast.errors import ConfigError, DataFormatError, ForecastError
+from forecast.errors import ConfigError, ForecastError
 
 FORMATS = ("table", "csv", "json")
 
@@ -155,18 +155,7 @@ def choose_weather(
     if weather_file is not None:
         from forecast.weather import read_weather_file
 
-        try:
-            ds = read_weather_file(weather_file)
-        except DataFormatError as exc:
-            text = str(exc)
-            if "cannot read cached weather file" not in text:
-                raise
-            # the reader's advice ("delete it") is for cache files, not a user's file
-            cause = text.split(": ", 1)[-1].split(". Delete it")[0]
-            raise DataFormatError(
-                f"--weather {weather_file}: not a readable NetCDF file ({cause}); give a NetCDF "
-                "file written by 'forecast weather' or a saved Open-Meteo JSON response."
-            ) from exc
+        ds = read_weather_file(weather_file)
         origin_label = f"file {weather_file}"
     else:
         try:
