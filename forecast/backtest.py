@@ -33,7 +33,7 @@ from forecast import features as F
 from forecast import metrics as M
 from forecast.baselines import default_baselines
 from forecast.errors import ConfigError, ForecastError
-from forecast.model import GRID_LEVELS, NAMED_LEVELS, CrossingModel, grid_columns
+from forecast.model import GRID_LEVELS, NAMED_LEVELS, CrossingModel, grid_columns, single_threaded
 from forecast.pipeline import (
     TRAIN_HORIZONS,
     TRAIN_START,
@@ -90,8 +90,8 @@ class BacktestSpec:
         every n-th refit and reuse the previous one in between (speed; 1 = always).
     train_horizons : sequence of int
         Horizons the training rows cycle through (see ``pipeline.training_rows``).
-    n_threads : int
-        OpenMP threads for the gradient-boosting fits (1 is fastest for these small fits).
+    n_jobs : int
+        Worker processes for the refits (1: this process). Results do not depend on it.
     leakage_checks : int
         Run :func:`assert_no_leakage` at this many refit origins (spread evenly).
     """
@@ -108,7 +108,7 @@ class BacktestSpec:
     baselines: bool = True
     leakage_checks: int = 3
     recalibrate_every: int = 8
-    n_threads: int = 1
+    n_jobs: int = 1
     train_horizons: Sequence[int] = TRAIN_HORIZONS
 
     def validate(self) -> None:
@@ -124,6 +124,13 @@ class BacktestSpec:
                 ) from exc
         if self.window not in ("expanding", "sliding"):
             raise ConfigError(f"window={self.window!r}; use 'expanding' or 'sliding'.")
+        if self.recalibrate_every < 1:
+            raise ConfigError(
+                f"--recalibrate-every {self.recalibrate_every} (recalibrate_every): must be "
+                ">= 1 (1 = at every refit)."
+            )
+        if self.n_jobs < 1:
+            raise ConfigError(f"--jobs {self.n_jobs} (n_jobs): use 1 or more worker processes.")
         if self.refit_every < 1:
             raise ConfigError(f"refit_every={self.refit_every}; must be >= 1 day.")
         if not self.horizons or min(self.horizons) < 1:
@@ -283,14 +290,155 @@ def assert_no_leakage(
 def _forecast_rows(
     fc: pd.DataFrame, y: np.ndarray, meta_cols: pd.DataFrame, name: str
 ) -> pd.DataFrame:
-    g = fc[grid_columns()].to_numpy()
-    out = fc.drop(columns=grid_columns()).copy()
-    out["crps"] = M.crps_from_quantiles(y, g, GRID_LEVELS)
-    out["people"] = y
+    grid = grid_columns()
+    skip = set(grid)
+    # plain arrays into one DataFrame (the same table as drop/assign/reset_index, faster)
+    out = {fc.index.name or "index": fc.index.to_numpy()}
+    out.update({c: fc[c].to_numpy() for c in fc.columns if c not in skip})
+    out["crps"] = M.crps_from_quantiles(y, fc[grid].to_numpy(), GRID_LEVELS)
+    out["people"] = np.asarray(y, dtype=float)
     out["forecaster"] = name
-    for c in meta_cols.columns:
-        out[c] = meta_cols[c].to_numpy()
-    return out.reset_index()
+    out.update({c: meta_cols[c].to_numpy() for c in meta_cols.columns})
+    return pd.DataFrame(out)
+
+
+def _rows(X: pd.DataFrame, lo: int, hi: int, weather_source: str) -> pd.DataFrame:
+    out = X.iloc[lo:hi]
+    out.attrs["weather_source"] = weather_source
+    return out
+
+
+@dataclass
+class _Refit:
+    """One refit: its number, origin, training rows ``lo:hi`` of the training table,
+    evaluation rows ``sel`` and whether it recomputes the out-of-fold calibration."""
+
+    i: int
+    origin: pd.Timestamp
+    lo: int
+    hi: int
+    sel: np.ndarray
+    recalibrate: bool
+
+
+def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int = 0) -> list:
+    """Fit and predict every forecaster at each refit of ``tasks`` (in order).
+
+    Between recalibrations a refit reuses the calibration of the previous one in the
+    chunk; chunks start at a recalibration, so results do not depend on the chunking.
+    """
+    spec: BacktestSpec = common["spec"]
+    src = common["weather_source"]
+    Xbig, ybig, bbig = common["Xbig"], common["ybig"], common["bbig"]
+    Xbig0 = select_columns(Xbig, "none") if spec.baselines and src != "none" else None
+    Xall, yall, rows = common["Xall"], common["yall"], common["rows"]
+    Xall_model = Xall if src != "none" else select_columns(Xall, "none")
+    Xall0 = select_columns(Xall, "none") if Xbig0 is not None else None
+    frames: list[pd.DataFrame] = []
+    prev: dict[str, CrossingModel] = {}
+    # many small fits: OpenMP threads cost more than they give (about 5 times slower on
+    # 2 busy cores); entered once here so the fits do not each pay for it
+    with single_threaded():
+        for t in tasks:
+            ytr, btr = ybig[t.lo : t.hi], bbig[t.lo : t.hi]
+            if len(ytr) == 0 or ytr.max() <= 0 or (ytr > 0).sum() < 10 or len(t.sel) == 0:
+                continue
+            Xtr = _rows(Xbig, t.lo, t.hi, src)
+            meta_cols = rows.iloc[t.sel]
+            yev = yall[t.sel]
+            model = CrossingModel(weather_source=src, **spec.model_params).fit(
+                Xtr,
+                ytr,
+                boats=btr,
+                calibration_from=None if t.recalibrate else prev.get(MODEL_NAME),
+            )
+            prev[MODEL_NAME] = model
+            forecasters: list[tuple[str, object, pd.DataFrame]] = [
+                (MODEL_NAME, model, _take(Xall_model, t.sel, src))
+            ]
+            if spec.baselines:
+                if Xbig0 is not None:
+                    wf = CrossingModel(weather_source="none", **spec.model_params).fit(
+                        _rows(Xbig0, t.lo, t.hi, "none"),
+                        ytr,
+                        boats=btr,
+                        calibration_from=None if t.recalibrate else prev.get(WEATHER_FREE_NAME),
+                    )
+                    prev[WEATHER_FREE_NAME] = wf
+                    forecasters.append((WEATHER_FREE_NAME, wf, _take(Xall0, t.sel, "none")))
+                Xev = _take(Xall, t.sel, src)
+                for b in default_baselines(weather=src != "none", cfg=common["cfg"]):
+                    b.fit(Xtr, ytr)
+                    forecasters.append((b.name, b, Xev))
+            for name, est, Xe in forecasters:
+                fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
+                frames.append(_forecast_rows(fc, yev, meta_cols, name))
+            if progress is not None:
+                progress(f"refit {t.i + 1}/{n_total} at {t.origin.date()}")
+    return frames
+
+
+def _take(X: pd.DataFrame, sel: np.ndarray, weather_source: str) -> pd.DataFrame:
+    out = X.iloc[sel]
+    out.attrs["weather_source"] = weather_source
+    return out
+
+
+def _chunk_bounds(tasks: list[_Refit], n_jobs: int) -> list[int]:
+    """Start of each of (at most) ``n_jobs`` chunks of about equal work, each at a
+    recalibration, plus the end. The work of a refit grows with its training rows (an
+    expanding window makes late refits dearer)."""
+    starts = [k for k, t in enumerate(tasks) if t.recalibrate] or [0]
+    if starts[0] != 0:
+        starts = [0] + starts
+    cost = np.cumsum([0.0] + [t.hi - t.lo + 365.0 for t in tasks])
+    want = [cost[-1] * j / n_jobs for j in range(n_jobs)]
+    bounds = sorted({min(starts, key=lambda s, w=w: abs(cost[s] - w)) for w in want} | {0})
+    return bounds + [len(tasks)]
+
+
+def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]]:
+    """Only the rows a chunk needs (less to send to, and hold in, a worker process)."""
+    sel = np.concatenate([t.sel for t in chunk])
+    pos = np.cumsum([0] + [len(t.sel) for t in chunk])
+    hi = max(t.hi for t in chunk)
+    Xall = common["Xall"].iloc[sel]
+    Xall.attrs.update(common["Xall"].attrs)
+    part = dict(
+        common,
+        Xall=Xall,
+        yall=common["yall"][sel],
+        rows=common["rows"].iloc[sel],
+        Xbig=common["Xbig"].iloc[:hi],
+        ybig=common["ybig"][:hi],
+        bbig=common["bbig"][:hi],
+    )
+    tasks = [
+        _Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
+        for k, t in enumerate(chunk)
+    ]
+    return part, tasks
+
+
+def _run_refits(common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int) -> list:
+    """Run the refits in this process, or in ``n_jobs`` worker processes (contiguous
+    chunks that start at a recalibration; same results as one process)."""
+    if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
+        return _refit_chunk(common, tasks, progress, n_total)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = _chunk_bounds(tasks, n_jobs)
+    chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    # spawn, not fork: forking a process that has started OpenMP threads can hang
+    with ProcessPoolExecutor(len(chunks), mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_refit_chunk, *_chunk_inputs(common, c)) for c in chunks]
+        frames = []
+        for c, f in zip(chunks, futures, strict=True):
+            frames += f.result()
+            if progress is not None:
+                progress(f"refit {c[-1].i + 1}/{n_total} at {c[-1].origin.date()}")
+    return frames
 
 
 def run_backtest(
@@ -329,21 +477,9 @@ def run_backtest(
     """
     spec = spec or BacktestSpec()
     spec.validate()
-    from threadpoolctl import threadpool_limits
-
-    # many small fits: OpenMP threads cost more than they give (measured on 2 cores)
-    with threadpool_limits(limits=spec.n_threads, user_api="openmp"):
-        return _run(
-            arrivals,
-            weather_source,
-            weather,
-            spec,
-            weather_label,
-            cfg,
-            tide_sky,
-            feature_fn,
-            progress,
-        )
+    return _run(
+        arrivals, weather_source, weather, spec, weather_label, cfg, tide_sky, feature_fn, progress
+    )
 
 
 def _run(
@@ -406,59 +542,51 @@ def _run(
         else set()
     )
 
-    out_frames: list[pd.DataFrame] = []
-    prev: dict[str, CrossingModel] = {}
     # train on every evaluated lead time (horizons beyond 7 days extend the cycle)
     train_h = tuple(spec.train_horizons)
     if hmax > max(train_h):
         train_h = tuple(range(1, hmax + 1))
+    # Training rows of every refit, built once: a row's features depend on its day and
+    # origin only (the horizon cycle is tied to the date), so the rows up to refit R are
+    # a slice of this table (tests/test_backtest.py checks it against a fresh build).
+    first_start = (
+        TRAIN_START
+        if spec.window == "expanding"
+        else pd.Timestamp(refits[0]) - pd.Timedelta(days=spec.window_days - 1)
+    )
+    Xbig, ybig, bbig = training_rows(
+        arrivals, first_start, pd.Timestamp(refits[-1]), weather_source, wtab, tide_sky, train_h
+    )
+    for i in sorted(checks):
+        assert_no_leakage(feature_fn, arrivals, pd.Timestamp(refits[i]), horizons)
+
+    Xall = Xall.set_index(F.as_dates(rows["date"]))
+    Xall.attrs["weather_source"] = weather_source
+    by_refit = rows.groupby("refit", sort=True).indices
+    tdates = pd.DatetimeIndex(Xbig.index)
+    tasks = []
     for i, R in enumerate(refits):
         R = pd.Timestamp(R)
-        if i in checks:
-            assert_no_leakage(feature_fn, arrivals, R, horizons)
         tr_start = (
             TRAIN_START
             if spec.window == "expanding"
             else R - pd.Timedelta(days=spec.window_days - 1)
         )
-        Xtr, ytr, btr = training_rows(
-            arrivals, tr_start, R, weather_source, wtab, tide_sky, horizons=train_h
-        )
-        if ytr.max() <= 0 or (ytr > 0).sum() < 10:
-            continue
-        sel = np.flatnonzero((rows["refit"] == R).to_numpy())
-        Xev = Xall.iloc[sel]
-        Xev = Xev.set_index(F.as_dates(rows["date"].iloc[sel]))
-        Xev.attrs["weather_source"] = weather_source
-        meta_cols = rows.iloc[sel][["horizon", "origin", "refit"]]
-        yev = yall[sel]
-        forecasters: list[tuple[str, object, pd.DataFrame, pd.DataFrame]] = []
-        recal = i % max(1, spec.recalibrate_every) == 0
-        model = CrossingModel(weather_source=weather_source, **spec.model_params).fit(
-            Xtr, ytr, boats=btr, calibration_from=None if recal else prev.get(MODEL_NAME)
-        )
-        prev[MODEL_NAME] = model
-        forecasters.append((MODEL_NAME, model, Xtr, select_columns(Xev, weather_source)))
-        if spec.baselines:
-            if weather_source != "none":
-                Xtr0 = select_columns(Xtr, "none")
-                wf = CrossingModel(weather_source="none", **spec.model_params).fit(
-                    Xtr0,
-                    ytr,
-                    boats=btr,
-                    calibration_from=None if recal else prev.get(WEATHER_FREE_NAME),
-                )
-                prev[WEATHER_FREE_NAME] = wf
-                forecasters.append((WEATHER_FREE_NAME, wf, Xtr0, select_columns(Xev, "none")))
-            for b in default_baselines(weather=weather_source != "none", cfg=cfg):
-                Xtr_b = Xtr.copy()
-                b.fit(Xtr_b, ytr)
-                forecasters.append((b.name, b, Xtr_b, Xev))
-        for name, est, _, Xe in forecasters:
-            fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
-            out_frames.append(_forecast_rows(fc, yev, meta_cols, name))
-        if progress is not None:
-            progress(f"refit {i + 1}/{len(refits)} at {R.date()}")
+        lo, hi = int(tdates.searchsorted(tr_start)), int(tdates.searchsorted(R, side="right"))
+        sel = by_refit.get(R, np.array([], dtype=int))
+        tasks.append(_Refit(i, R, lo, hi, sel, i % max(1, spec.recalibrate_every) == 0))
+    common = {
+        "Xbig": Xbig,
+        "ybig": ybig,
+        "bbig": bbig,
+        "rows": rows[["horizon", "origin", "refit"]],
+        "Xall": Xall,
+        "yall": yall,
+        "weather_source": weather_source,
+        "spec": spec,
+        "cfg": cfg,
+    }
+    out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits))
 
     preds = pd.concat(out_frames, ignore_index=True)
     preds = preds[np.isfinite(preds["people"])]

@@ -65,25 +65,28 @@ def _sample_frame(
     index, samples: list[np.ndarray], which: np.ndarray, thresholds, grid: bool
 ) -> pd.DataFrame:
     """Forecast columns from empirical samples; row ``i`` uses ``samples[which[i]]``."""
-    levels = list(NAMED_LEVELS.values())
-    k = len(samples)
-    stats = {
-        "p_any": np.array([np.mean(s > 0) for s in samples]),
-        "expected_people": np.array([np.mean(s) for s in samples]),
-    }
-    q = np.array([np.quantile(s, levels) for s in samples]).reshape(k, len(levels))
-    out = pd.DataFrame(index=index)
-    out["p_any"] = stats["p_any"][which]
-    out["expected_people"] = stats["expected_people"][which]
+    which = np.asarray(which, dtype=int)
+    # statistics only of the samples used (a day-of-year climatology has 366 of them)
+    used, inv = np.unique(which, return_inverse=True)
+    levels = np.array(list(NAMED_LEVELS.values()) + (list(GRID_LEVELS) if grid else []))
+    q = np.zeros((len(used), len(levels)))
+    p_any, mean = np.zeros(len(used)), np.zeros(len(used))
+    exceed = np.zeros((len(used), len(thresholds)))
+    for i, u in enumerate(used):
+        s = np.asarray(samples[u], dtype=float)
+        q[i] = np.quantile(s, levels)
+        p_any[i], mean[i] = np.mean(s > 0), np.mean(s)
+        exceed[i] = [np.mean(s > n) for n in thresholds]
+    cols = {"p_any": p_any[inv], "expected_people": mean[inv]}
     for j, name in enumerate(NAMED_LEVELS):
-        out[name] = q[which, j]
-    for n in thresholds:
-        out[f"p_gt_{int(n)}"] = np.array([np.mean(s > n) for s in samples])[which]
-    out["expected_boats"] = np.nan
+        cols[name] = q[inv, j]
+    for j, n in enumerate(thresholds):
+        cols[f"p_gt_{int(n)}"] = exceed[inv, j]
+    cols["expected_boats"] = np.full(len(which), np.nan)
     if grid:
-        g = np.array([np.quantile(s, GRID_LEVELS) for s in samples]).reshape(k, len(GRID_LEVELS))
-        out = pd.concat([out, pd.DataFrame(g[which], index=index, columns=grid_columns())], axis=1)
-    return out
+        g = q[inv, len(NAMED_LEVELS) :]
+        cols.update(dict(zip(grid_columns(), g.T, strict=True)))
+    return pd.DataFrame(cols, index=index)
 
 
 def _point_frame(index, value: np.ndarray, thresholds, grid: bool) -> pd.DataFrame:

@@ -387,7 +387,10 @@ def daily_weather_features(
     -------
     pandas.DataFrame
         Index ``date``; same-day columns (e.g. ``wind_speed_10m_mean`` [kn]), previous-day
-        columns ``*_prev``, ``pressure_change`` [hPa/day], direction features, and
+        columns ``*_prev``, ``pressure_change`` [hPa/day], direction features,
+        ``wind_max_hour_utc`` / ``wind_max_hour_utc_prev`` / ``gust_max_hour_utc`` [h]
+        (UT hour of the day's highest hourly mean wind / strongest gust; KNMI only, no
+        hourly equivalent: the hourly path has the hourly sequence itself), and
         ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), with
         ``attrs["weather_source"] = "knmi"``.
 
@@ -422,6 +425,16 @@ def daily_weather_features(
         out["wind_max_after_window"] = (d["wind_speed_10m_max_hour_utc"].astype(float) > 14).astype(
             float
         )
+    # hour (UT, 0-23) of the day's highest hourly mean wind (D and D-1) and of its
+    # strongest gust (D): a windy afternoon after a calm night and morning differs from
+    # a windy night (experiment 002)
+    for src, dst, with_prev in (
+        ("wind_speed_10m_max_hour_utc", "wind_max_hour_utc", True),
+        ("wind_gusts_10m_max_hour_utc", "gust_max_hour_utc", False),
+    ):
+        out[dst] = d[src].astype(float) if src in d.columns else np.nan
+        if with_prev:
+            out[f"{dst}_prev"] = out[dst].shift(1)
     direction = d.get("wind_direction_10m_mean", pd.Series(np.nan, index=full)).to_numpy()
     dirf = direction_features(direction)
     dirf.index = full
@@ -473,6 +486,78 @@ def weather_pentup_features(
     return pd.DataFrame(
         {"calm_days_last7": calm7.to_numpy(), "days_since_calm": since}, index=idx
     ).reindex(weather.index)
+
+
+def wind_vector_features(weather: pd.DataFrame) -> pd.DataFrame:
+    """Wind vector (speed and direction together) of D and D-1, per day D (both paths).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``weather``: ``wind_from_east``, ``wind_from_north`` [kn] (mean
+        wind times the sine / cosine of its direction, blowing **from**; 0 when the
+        direction is calm/variable), the same for the previous day (``*_prev``: the
+        previous KNMI day, or the previous day's departure window for hourly input;
+        NaN for the first day). The previous day's wind, which builds the sea state of
+        the night into D, carries most of the gain measured in experiment 002.
+    """
+    idx = pd.date_range(weather.index.min(), weather.index.max(), freq="D", name="date")
+    w = weather.reindex(idx)
+    speed = w["wind_speed_10m_mean"].astype(float)
+    out = pd.DataFrame(index=idx)
+    out["wind_from_east"] = speed * w["wind_dir_sin"].astype(float)
+    out["wind_from_north"] = speed * w["wind_dir_cos"].astype(float)
+    out["wind_from_east_prev"] = out["wind_from_east"].shift(1)
+    out["wind_from_north_prev"] = out["wind_from_north"].shift(1)
+    return out.reindex(weather.index)
+
+
+def calm_rate_features(
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame,
+    dates,
+    origins,
+    window: int = 56,
+    cfg: FeatureConfig = DEFAULT_CONFIG,
+) -> pd.DataFrame:
+    """Recent crossing level on calm days, known at the origin (no leakage).
+
+    ``people_per_calm_day_<window>`` [people/day]: people who arrived on calm days
+    (:func:`calm_day`) among the ``window`` days up to and including the origin,
+    divided by the number of those calm days (NaN when there was none). The level of
+    demand the weather lets through, separated from how many calm days there were.
+
+    Parameters
+    ----------
+    arrivals : pandas.DataFrame
+        Daily arrivals (``people``); only days <= each origin are used.
+    weather : pandas.DataFrame
+        Weather table with ``calm_hours`` (either path).
+    dates, origins : array-like
+        Target days and their forecast origins.
+    window : int
+        Days up to the origin [days].
+    cfg : FeatureConfig
+        Calm-day rule thresholds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date`` (the targets), column ``people_per_calm_day_<window>``.
+    """
+    dates = as_dates(dates)
+    origins = as_dates(np.broadcast_to(np.asarray(origins, dtype="datetime64[ns]"), len(dates)))
+    p = arrivals["people"].astype(float)
+    idx = pd.date_range(min(p.index.min(), weather.index.min()), p.index.max(), freq="D")
+    calm = calm_day(weather, cfg).reindex(idx)
+    p = p.reindex(idx)
+    on_calm = (p * calm).where(calm.notna() & p.notna())
+    ok = (calm.notna() & p.notna()).astype(float)
+    n_calm = (calm.fillna(0) * ok).rolling(window, min_periods=1).sum()
+    people = on_calm.fillna(0).rolling(window, min_periods=1).sum()
+    rate = (people / n_calm).where(n_calm > 0)
+    name = f"people_per_calm_day_{window}"
+    return pd.DataFrame({name: rate.reindex(origins).to_numpy()}, index=dates)
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +731,11 @@ def tide_sky_features(dates) -> pd.DataFrame:
 def weather_table(
     weather_source: str, weather=None, cfg: FeatureConfig = DEFAULT_CONFIG
 ) -> pd.DataFrame | None:
-    """Per-day weather features (with weather pent-up) for a source, or None for "none".
+    """Per-day weather features for a source, or None for "none".
+
+    The source's table (:func:`daily_weather_features` or
+    :func:`hourly_weather_features`) plus :func:`weather_pentup_features` and
+    :func:`wind_vector_features`, which both paths share.
 
     ``weather`` is a KNMI daily DataFrame for ``"knmi"`` and an hourly Dataset for
     ``"openmeteo"``.
@@ -675,7 +764,9 @@ def weather_table(
             )
         table = hourly_weather_features(weather, cfg=cfg)
     attrs = dict(table.attrs)
-    table = pd.concat([table, weather_pentup_features(table, cfg)], axis=1)
+    table = pd.concat(
+        [table, weather_pentup_features(table, cfg), wind_vector_features(table)], axis=1
+    )
     table.attrs.update(attrs)
     return table
 
@@ -719,8 +810,9 @@ def build_features(
     Returns
     -------
     pandas.DataFrame
-        Index ``date``; arrivals, calendar, weather and tide/sky columns;
-        ``attrs["weather_source"]``.
+        Index ``date``; arrivals, calendar, weather and tide/sky columns, and with
+        weather ``people_per_calm_day_56`` (:func:`calm_rate_features`, arrivals up to
+        each origin); ``attrs["weather_source"]``.
     """
     check_source(weather_source)
     dates = as_dates(dates)
@@ -737,6 +829,8 @@ def build_features(
                 "build them from the matching input."
             )
         parts.append(weather_features.reindex(dates))
+        if "calm_hours" in weather_features.columns:
+            parts.append(calm_rate_features(arrivals, weather_features, dates, origins))
     if include_tide_sky:
         ts = tide_sky_features(dates) if tide_sky is None else tide_sky.reindex(dates)
         parts.append(ts)

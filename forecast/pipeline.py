@@ -74,10 +74,12 @@ def training_rows(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Training table: one row per target day ``start..end`` with a cycled horizon.
 
-    Day number ``i`` is seen from origin ``D - horizons[i % len(horizons)]``, so one
-    model learns how stale arrivals features are at every horizon without stacking
-    copies of each day. Days without arrivals or (for weather models) without weather
-    are dropped.
+    Day ``D`` is seen from origin ``D - horizons[k % len(horizons)]`` with ``k`` the days
+    from :data:`TRAIN_START` to ``D``, so one model learns how stale arrivals features
+    are at every horizon without stacking copies of each day. The cycle is tied to the
+    date (not to the row number), so the rows of a longer period contain those of a
+    shorter one unchanged: the backtest builds them once for all its refits. Days
+    without arrivals or (for weather models) without weather are dropped.
 
     Returns
     -------
@@ -100,7 +102,8 @@ def training_rows(
             + (" and weather" if weather_source != "none" else "")
             + "; check the weather input covers the arrivals period."
         )
-    hz = np.asarray(horizons)[np.arange(len(dates)) % len(horizons)]
+    k = np.asarray((dates - TRAIN_START).days)
+    hz = np.asarray(horizons)[np.mod(k, len(horizons))]
     origins = dates - pd.to_timedelta(hz, unit="D")
     X = F.build_features(
         dates,
@@ -206,8 +209,6 @@ def fit_default_model(
         json.dumps(params or {}, sort_keys=True),
     ) + ((horizons,) if horizons != TRAIN_HORIZONS else ())
     if key not in _MODEL_CACHE:
-        from threadpoolctl import threadpool_limits
-
         X, y, boats = training_rows(
             arrivals,
             TRAIN_START,
@@ -217,9 +218,9 @@ def fit_default_model(
             tide_sky,
             horizons=horizons,
         )
-        with threadpool_limits(limits=1, user_api="openmp"):  # small fits: faster single-threaded
-            model = CrossingModel(weather_source=weather_source, **(params or {}))
-            _MODEL_CACHE[key] = model.fit(X, y, boats=boats)
+        # CrossingModel.fit runs single-threaded (small fits: faster without OpenMP threads)
+        model = CrossingModel(weather_source=weather_source, **(params or {}))
+        _MODEL_CACHE[key] = model.fit(X, y, boats=boats)
     return _MODEL_CACHE[key]
 
 

@@ -167,3 +167,69 @@ def test_long_horizon_split_only_evaluates_origins_after_training(arrivals):
     p = res.predictions
     assert (p["origin"] >= pd.Timestamp("2024-04-30")).all()
     assert p.groupby("horizon").size().to_dict() == {1: 20, 9: 12}
+
+
+def test_training_rows_of_a_refit_are_a_slice_of_the_full_table(arrivals):
+    """The backtest builds the training table once and slices it per refit."""
+    from forecast.pipeline import TRAIN_START, training_rows
+
+    full, y_full, b_full = training_rows(arrivals, TRAIN_START, "2024-06-30", "none")
+    for start, end in ((TRAIN_START, "2023-03-05"), ("2022-01-10", "2024-01-01")):
+        X, y, b = training_rows(arrivals, start, end, "none")
+        part = full.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+        pd.testing.assert_frame_equal(X, part, check_freq=False)
+        np.testing.assert_array_equal(y, y_full[full.index.isin(X.index)])
+        np.testing.assert_array_equal(b, b_full[full.index.isin(X.index)])
+    # the horizon cycle is tied to the date: 2018-03-01 is seen at D+1, the next day at D+2
+    assert full["horizon"].iloc[:8].tolist() == [1, 2, 3, 4, 5, 6, 7, 1]
+
+
+def test_worker_processes_give_the_same_results(arrivals):
+    spec = dict(
+        start="2024-03-01",
+        end="2024-04-10",
+        horizons=(1, 2),
+        refit_every=7,
+        recalibrate_every=2,
+        model_params={"max_iter": 10},
+        baselines=False,
+        leakage_checks=1,
+    )
+    one = B.run_backtest(arrivals, "none", spec=B.BacktestSpec(**spec), tide_sky=False)
+    two = B.run_backtest(arrivals, "none", spec=B.BacktestSpec(**spec, n_jobs=2), tide_sky=False)
+    assert one.meta["n_refits"] == two.meta["n_refits"] == 6
+    pd.testing.assert_frame_equal(one.predictions, two.predictions)
+    with pytest.raises(ConfigError, match="--jobs 0 .n_jobs.: use 1 or more"):
+        B.BacktestSpec(n_jobs=0).validate()
+    with pytest.raises(ConfigError, match="--recalibrate-every 0"):
+        B.BacktestSpec(recalibrate_every=0).validate()
+
+
+def test_refit_chunks_start_at_a_recalibration():
+    tasks = [
+        B._Refit(i, pd.Timestamp("2024-01-01"), 0, 0, np.arange(0), i % 3 == 0) for i in range(10)
+    ]
+    seen = []
+
+    def fake_chunk(common, chunk, progress=None, n_total=0):
+        seen.append([t.i for t in chunk])
+        return []
+
+    import forecast.backtest as mod
+
+    orig = mod._refit_chunk
+    mod._refit_chunk = fake_chunk
+    try:
+        B._run_refits({}, tasks, 1, None, 10)
+    finally:
+        mod._refit_chunk = orig
+    assert seen == [list(range(10))]
+    starts = [k for k, t in enumerate(tasks) if t.recalibrate]
+    assert starts == [0, 3, 6, 9]
+    assert B._chunk_bounds(tasks, 2) == [0, 6, 10]  # equal work: 10 refits of 365 rows
+    assert B._chunk_bounds(tasks, 3) == [0, 3, 6, 10]
+    # an expanding window: late refits train on more rows, so the first chunk is longer
+    every = [B._Refit(t.i, t.origin, 0, 365, t.sel, True) for t in tasks]
+    assert B._chunk_bounds(every, 2) == [0, 5, 10]
+    grown = [B._Refit(t.i, t.origin, 0, 3000 * t.i, t.sel, True) for t in tasks]
+    assert B._chunk_bounds(grown, 2) == [0, 7, 10]

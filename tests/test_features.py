@@ -167,3 +167,95 @@ def test_calendar_features():
     assert f["month"].tolist() == [1.0, 7.0]
     assert f["dow"].tolist() == [0.0, 0.0]  # both Mondays
     assert f.loc["2024-01-01", "doy_cos"] == pytest.approx(np.cos(2 * np.pi / 365.25))
+
+
+# --- features added in experiment 002 -------------------------------------------------
+
+
+def test_daily_hour_fields_for_d_and_previous_day():
+    d = daily_table()
+    d["wind_speed_10m_max_hour_utc"] = [13.0, 15.0, 2.0, 9.0, 23.0]
+    d["wind_gusts_10m_max_hour_utc"] = [14.0, 16.0, 3.0, 10.0, 22.0]
+    f = F.daily_weather_features(d)
+    assert f.loc["2024-01-04", "wind_max_hour_utc"] == 9.0
+    assert f.loc["2024-01-04", "wind_max_hour_utc_prev"] == 2.0
+    assert f.loc["2024-01-02", "wind_max_hour_utc_prev"] == 13.0
+    assert f.loc["2024-01-05", "gust_max_hour_utc"] == 22.0
+    assert "gust_max_hour_utc_prev" not in f.columns
+
+
+def test_daily_hour_fields_are_nan_when_absent():
+    f = F.daily_weather_features(daily_table())
+    assert f["wind_max_hour_utc"].isna().all()
+    assert f["gust_max_hour_utc"].isna().all()
+
+
+def test_wind_vector_features_daily():
+    d = daily_table()
+    d["wind_direction_10m_mean"] = [45.0, 90.0, 0.0, np.nan, 180.0]
+    tab = F.weather_table("knmi", d)
+    # table days 01-02..01-05; means 10, 6, 3, 20 kn from 90, 0, calm, 180 deg
+    assert tab["wind_from_east"].tolist() == pytest.approx([10.0, 0.0, 0.0, 0.0], abs=1e-12)
+    assert tab["wind_from_north"].tolist() == pytest.approx([0.0, 6.0, 0.0, -20.0], abs=1e-12)
+    assert tab.loc["2024-01-03", "wind_from_east_prev"] == pytest.approx(10.0)
+    assert tab.loc["2024-01-05", "wind_from_north_prev"] == 0.0  # calm day before
+    assert np.isnan(tab["wind_from_east_prev"].iloc[0])
+    assert "ne_days_last7" not in tab.columns  # tried in experiment 002, not kept
+
+
+def test_wind_vector_features_hourly_path():
+    tab = F.weather_table("openmeteo", synthetic_hourly())
+    # SYNTHETIC: 6 kn from 45 deg every hour
+    assert tab.index[0] == pd.Timestamp("2024-03-29")
+    assert np.isnan(tab.loc["2024-03-29", "wind_from_east_prev"])
+    assert tab.loc["2024-03-30", "wind_from_east"] == pytest.approx(6.0 * np.sqrt(0.5))
+    assert tab.loc["2024-03-31", "wind_from_north_prev"] == pytest.approx(6.0 * np.sqrt(0.5))
+
+
+def test_calm_rate_uses_calm_days_up_to_origin_only():
+    tab = F.weather_table("knmi", daily_table())
+    arr = arrivals(n=10)  # 100 people on 01-01, 01-04, 01-07, 01-10
+    dates = ["2024-01-06", "2024-01-04", "2024-01-03"]
+    origins = ["2024-01-05", "2024-01-03", "2024-01-02"]
+    f = F.calm_rate_features(arr, tab, dates, origins)
+    # calm days: 01-03 (0 people), 01-04 (100 people); 01-02 and 01-05 not calm
+    assert f["people_per_calm_day_56"].iloc[0] == 50.0
+    assert f["people_per_calm_day_56"].iloc[1] == 0.0
+    assert np.isnan(f["people_per_calm_day_56"].iloc[2])  # no calm day up to 01-02
+    changed = arr.copy()
+    changed.loc["2024-01-04":, "people"] = 5000
+    g = F.calm_rate_features(changed, tab, dates[1:], origins[1:])
+    assert g["people_per_calm_day_56"].iloc[0] == 0.0
+    changed.loc["2024-01-03", "people"] = 50  # on the origin itself: counted
+    h = F.calm_rate_features(changed, tab, dates[1:2], origins[1:2])
+    assert h["people_per_calm_day_56"].iloc[0] == 50.0
+
+
+def test_calm_rate_window_drops_old_calm_days():
+    tab = F.weather_table("knmi", daily_table())
+    arr = arrivals(n=10)
+    # a 2-day window ending 01-05 holds 01-04 (calm, 100 people) and 01-05 (not calm)
+    f = F.calm_rate_features(arr, tab, ["2024-01-06"], ["2024-01-05"], window=2)
+    assert f["people_per_calm_day_2"].iloc[0] == 100.0
+
+
+def test_build_features_adds_calm_rate_only_with_weather():
+    tab = F.weather_table("knmi", daily_table())
+    arr = arrivals(n=10)
+    with_w = F.build_features(
+        ["2024-01-06"], "2024-01-05", arr, "knmi", tab, include_tide_sky=False
+    )
+    assert with_w["people_per_calm_day_56"].iloc[0] == 50.0
+    none = F.build_features(["2024-01-06"], "2024-01-05", arr, "none", include_tide_sky=False)
+    assert "people_per_calm_day_56" not in none.columns
+
+
+def test_calm_rate_from_hourly_weather():
+    tab = F.weather_table("openmeteo", synthetic_hourly())
+    arr = arrivals(n=40, start="2024-03-01")  # 100 people on 03-01, 03-04, ..., 03-31
+    X = F.build_features(
+        ["2024-04-02"], "2024-04-01", arr, "openmeteo", tab, include_tide_sky=False
+    )
+    # SYNTHETIC calm every day: table days 03-29..04-01 up to the origin, 100 people on 03-31
+    assert X["people_per_calm_day_56"].iloc[0] == 25.0
+    assert X.attrs["weather_source"] == "openmeteo"

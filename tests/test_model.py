@@ -144,3 +144,61 @@ def test_load_refuses_unknown_types_and_missing_files(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(DataFormatError, match="not a skops file"):
         CrossingModel.load(bad)
+
+
+def test_fit_survives_unobserved_and_constant_features():
+    """All-NaN, constant and fold-wise unobserved columns must not break the binning
+    (scikit-learn: "window shape cannot be larger than input array shape")."""
+    X, y, b = synthetic_xy(420, seed=1)
+    week = np.asarray((X.index - pd.Timestamp("2000-01-03")).days // 7)
+    X["visibility_min"] = np.nan  # e.g. the Open-Meteo archive has no visibility
+    X["constant"] = 3.0
+    # observed only in the weeks of one out-of-fold test fold: all-NaN in its training set
+    X["one_fold_only"] = np.where(week % 3 == 0, np.arange(len(X), dtype=float), np.nan)
+    # observed only on days without crossings: all-NaN for the size part
+    X["zero_days_only"] = np.where(y == 0, X["level"], np.nan)
+    m = CrossingModel(weather_source="knmi", max_iter=20).fit(X, y, boats=b)
+    assert m.dropped_features_ == ["visibility_min", "constant"]
+    assert list(m.features_used_) == [
+        "wind_speed_10m_mean",
+        "level",
+        "one_fold_only",
+        "zero_days_only",
+    ]
+    assert list(m.feature_names_in_) == list(X.columns)
+    assert m.info()["dropped_features"] == ["visibility_min", "constant"]
+    full = m.predict_distribution(X)
+    # the dropped columns are not needed at predict, and their values do not matter
+    lean = m.predict_distribution(X.drop(columns=["visibility_min", "constant"]))
+    pd.testing.assert_frame_equal(full, lean)
+    other = X.assign(visibility_min=5000.0, constant=-1.0)
+    pd.testing.assert_frame_equal(m.predict_distribution(other), full)
+    assert full["p_any"].between(0, 1).all() and np.isfinite(full["expected_people"]).all()
+    with pytest.raises(ConfigError, match=r"features \['one_fold_only'\]"):
+        m.predict(X.drop(columns=["one_fold_only"]))
+
+
+def test_binning_matches_weighted_quantiles():
+    from forecast.model import apply_bins, bin_thresholds
+
+    x = np.array([3.0, 1.0, np.nan, 2.0, 2.0, 5.0])
+    # few distinct values: midpoints, NaN ignored
+    np.testing.assert_allclose(bin_thresholds(x, None, 255), [1.5, 2.5, 4.0])
+    codes = apply_bins(x[:, None], [bin_thresholds(x, None, 255)])[:, 0]
+    np.testing.assert_array_equal(codes, [2, 0, np.nan, 1, 1, 3])
+    assert len(bin_thresholds(np.array([np.nan, np.nan]), None, 255)) == 0
+    assert len(bin_thresholds(np.array([4.0, 4.0, np.nan]), None, 255)) == 0
+    # many distinct values: weighted quantiles (weight 3 on the upper half moves them up);
+    # the same thresholds as scikit-learn's binning gives
+    v = np.arange(100, dtype=float)
+    t = bin_thresholds(v, None, 4)
+    np.testing.assert_allclose(t, [24.5, 49.5, 74.5])  # averaged inverted CDF = median rule
+    w = np.where(v >= 50, 3.0, 1.0)
+    tw = bin_thresholds(v, w, 4)
+    np.testing.assert_allclose(tw, [49.5, 66.0, 83.0])  # = sklearn _weighted_percentile
+    from sklearn.ensemble._hist_gradient_boosting.binning import _find_binning_thresholds
+
+    rng = np.random.default_rng(0)
+    x = rng.gamma(2.0, 3.0, 2000).round(1)
+    w = rng.uniform(0.2, 1.0, 2000)
+    np.testing.assert_array_equal(bin_thresholds(x, w, 32), _find_binning_thresholds(x, 32, w))

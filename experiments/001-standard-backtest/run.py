@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                 recalibrate_every=run.get("recalibrate_every", 4),
                 thresholds=tuple(cfg["thresholds"]),
                 model_params=cfg.get("model_params", {}),
+                n_jobs=int(cfg.get("n_jobs", 1)),
             )
             t0 = time.perf_counter()
             res = B.run_backtest(

@@ -93,6 +93,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--no-baselines", action="store_true", help="score the model only")
     p.add_argument(
+        "--recalibrate-every",
+        type=int,
+        default=8,
+        help="recompute the out-of-fold calibration at every n-th refit (default 8; "
+        "make bench and experiment 001 use 12: every 84 days with weekly refits)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes for the refits (default 1; results do not depend on it)",
+    )
+    p.add_argument(
         "--out", default=None, help="folder for scores.csv, skill.csv, results.json and figures"
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -133,6 +146,8 @@ def run(args) -> int:
         train_end=args.train_end,
         thresholds=tuple(args.thresholds),
         baselines=not args.no_baselines,
+        recalibrate_every=args.recalibrate_every,
+        n_jobs=args.jobs,
     )
     arrivals, weather, label = load_inputs(args)
     res = B.run_backtest(

@@ -60,7 +60,11 @@ def _print_info(info: dict, fmt: str, path: Path) -> None:
         json.dump(info, sys.stdout, indent=1, default=str)
         print()
         return
-    rows = [(k, ", ".join(v) if k == "features" else v) for k, v in info.items() if k != "params"]
+    rows = [
+        (k, ", ".join(v) if k in ("features", "dropped_features") else v)
+        for k, v in info.items()
+        if k != "params"
+    ]
     if fmt == "csv":
         pd.DataFrame(rows, columns=["field", "value"]).to_csv(sys.stdout, index=False)
         return
