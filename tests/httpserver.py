@@ -76,7 +76,13 @@ class LocalServer:
                 body = self.rfile.read(length) if length else b""
                 with server._lock:
                     server.requests.append(
-                        Request(self.command, parts.path, parse_qs(parts.query), body, dict(self.headers))
+                        Request(
+                            self.command,
+                            parts.path,
+                            parse_qs(parts.query),
+                            body,
+                            dict(self.headers),
+                        )
                     )
                     queue = server.routes.get(parts.path)
                     reply = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else None
@@ -108,7 +114,9 @@ class LocalServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
