@@ -319,15 +319,8 @@ class CachedPredictor:
                 table = F.weather_table(source, load_knmi())
             else:
                 table = self._openmeteo_train_table(origin)
-            # Columns (almost) never observed in the training record, e.g. visibility_min
-            # from the Open-Meteo archive (the archive API has no visibility), are
-            # dropped: the model cannot learn from them, and an all-NaN column in a
-            # cross-validation fold makes HistGradientBoosting's binning fail.
-            known = table.dropna(subset=["wind_speed_10m_mean"])
-            keep = [c for c in table.columns if len(known) and known[c].notna().mean() >= 0.5]
-            attrs = dict(table.attrs)
-            table = table[keep]
-            table.attrs.update(attrs)
+            # Columns never observed in training (e.g. visibility_min: the Open-Meteo
+            # archive has none) are dropped by CrossingModel.fit itself.
             self._train_weather[source] = table
         return self._train_weather[source]
 
