@@ -421,23 +421,40 @@ def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]
 
 
 def _run_refits(common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int) -> list:
-    """Run the refits in this process, or in ``n_jobs`` worker processes (contiguous
-    chunks that start at a recalibration; same results as one process)."""
+    """Run the refits in this process, or in ``n_jobs`` worker processes (same results as
+    one process). The refits are cut into many small chunks, each starting at a
+    recalibration; the dearest (latest, most training rows) go first and each worker
+    takes the next chunk when it is free, so the workers finish together. Chunk inputs
+    are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
     if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
         return _refit_chunk(common, tasks, progress, n_total)
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    bounds = _chunk_bounds(tasks, n_jobs)
+    bounds = _chunk_bounds(tasks, 16 * n_jobs)
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
+    results: dict[int, list] = {}
+    done_refits = 0
     # spawn, not fork: forking a process that has started OpenMP threads can hang
-    with ProcessPoolExecutor(len(chunks), mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(_refit_chunk, *_chunk_inputs(common, c)) for c in chunks]
-        frames = []
-        for c, f in zip(chunks, futures, strict=True):
-            frames += f.result()
-            if progress is not None:
-                progress(f"refit {c[-1].i + 1}/{n_total} at {c[-1].origin.date()}")
+    with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn")) as pool:
+        running = {}
+        while todo or running:
+            while todo and len(running) < n_jobs:
+                k = todo.pop(0)
+                running[pool.submit(_refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                k = running.pop(f)
+                results[k] = f.result()
+                done_refits += len(chunks[k])
+                if progress is not None:
+                    progress(
+                        f"refit {done_refits}/{n_total} (chunk ending {chunks[k][-1].origin.date()})"
+                    )
+    frames = []
+    for k in range(len(chunks)):
+        frames += results[k]
     return frames
 
 
