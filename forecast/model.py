@@ -211,7 +211,8 @@ def bin_thresholds(x: np.ndarray, w: np.ndarray | None, max_bins: int) -> np.nda
         return np.array([])
     order = np.argsort(v, kind="stable")
     v = v[order]
-    distinct = np.unique(v)
+    # v is sorted: its distinct values without np.unique's second sort (same values)
+    distinct = v[np.concatenate(([True], v[1:] != v[:-1]))]
     if len(distinct) <= 1:
         return np.array([])
     if len(distinct) <= max_bins:
