@@ -22,6 +22,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -420,24 +421,43 @@ def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]
     return part, tasks
 
 
-def _run_refits(common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int) -> list:
-    """Run the refits in this process, or in ``n_jobs`` worker processes (contiguous
-    chunks that start at a recalibration; same results as one process)."""
+def _run_refits(
+    common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int, pool=None
+) -> list:
+    """Run the refits in this process, or in ``n_jobs`` worker processes (same results as
+    one process). The refits are cut into many small chunks, each starting at a
+    recalibration; the dearest (latest, most training rows) go first and each worker
+    takes the next chunk when it is free, so the workers finish together. Chunk inputs
+    are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
     if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
         return _refit_chunk(common, tasks, progress, n_total)
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    bounds = _chunk_bounds(tasks, n_jobs)
+    bounds = _chunk_bounds(tasks, 16 * n_jobs)
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    # spawn, not fork: forking a process that has started OpenMP threads can hang
-    with ProcessPoolExecutor(len(chunks), mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(_refit_chunk, *_chunk_inputs(common, c)) for c in chunks]
-        frames = []
-        for c, f in zip(chunks, futures, strict=True):
-            frames += f.result()
-            if progress is not None:
-                progress(f"refit {c[-1].i + 1}/{n_total} at {c[-1].origin.date()}")
+    todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
+    results: dict[int, list] = {}
+    done_refits = 0
+    with ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(_worker_pool(BacktestSpec(n_jobs=n_jobs)))
+        running = {}
+        while todo or running:
+            while todo and len(running) < n_jobs:
+                k = todo.pop(0)
+                running[pool.submit(_refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                k = running.pop(f)
+                results[k] = f.result()
+                done_refits += len(chunks[k])
+                if progress is not None:
+                    progress(
+                        f"refit {done_refits}/{n_total} (chunk ending {chunks[k][-1].origin.date()})"
+                    )
+    frames = []
+    for k in range(len(chunks)):
+        frames += results[k]
     return frames
 
 
@@ -477,13 +497,55 @@ def run_backtest(
     """
     spec = spec or BacktestSpec()
     spec.validate()
-    return _run(
-        arrivals, weather_source, weather, spec, weather_label, cfg, tide_sky, feature_fn, progress
-    )
+    with _worker_pool(spec) as pool:
+        return _run(
+            arrivals,
+            weather_source,
+            weather,
+            spec,
+            weather_label,
+            cfg,
+            tide_sky,
+            feature_fn,
+            progress,
+            pool,
+        )
+
+
+def _warm_worker() -> None:
+    """Import what a refit needs (run in each new worker while the main process builds
+    the features, so the workers are ready when the refits start)."""
+    import forecast.model  # noqa: F401
+
+
+@contextmanager
+def _worker_pool(spec: BacktestSpec):
+    """The worker processes of a rolling backtest with ``n_jobs`` > 1 (None otherwise),
+    started at once so that their start-up overlaps the feature building."""
+    if spec.n_jobs <= 1 or spec.train_end is not None:
+        yield None
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: forking a process that has started OpenMP threads can hang
+    with ProcessPoolExecutor(spec.n_jobs, mp_context=mp.get_context("spawn")) as pool:
+        for _ in range(spec.n_jobs):
+            pool.submit(_warm_worker)
+        yield pool
 
 
 def _run(
-    arrivals, weather_source, weather, spec, weather_label, cfg, tide_sky, feature_fn, progress
+    arrivals,
+    weather_source,
+    weather,
+    spec,
+    weather_label,
+    cfg,
+    tide_sky,
+    feature_fn,
+    progress,
+    pool=None,
 ):
     F.check_source(weather_source)
     wtab = F.weather_table(weather_source, weather, cfg)
@@ -586,7 +648,7 @@ def _run(
         "spec": spec,
         "cfg": cfg,
     }
-    out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits))
+    out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits), pool)
 
     preds = pd.concat(out_frames, ignore_index=True)
     preds = preds[np.isfinite(preds["people"])]

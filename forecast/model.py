@@ -45,6 +45,15 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
+try:  # private scikit-learn API, used only by _fit (guarded: public path if missing)
+    from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
+    from sklearn.ensemble._hist_gradient_boosting.binning import (
+        _find_binning_thresholds as _sk_find_binning_thresholds,
+    )
+except ImportError:  # pragma: no cover - depends on the scikit-learn version
+    _BinMapper = None
+    _sk_find_binning_thresholds = None
+
 from forecast import __version__
 from forecast.errors import ConfigError, DataFormatError
 
@@ -97,6 +106,72 @@ def _platt(score: np.ndarray, y: np.ndarray, n_iter: int = 50) -> tuple[float, f
 _SINGLE_THREADED = False
 
 
+def _fast_bin_fit(mapper, X, sample_weight) -> bool:
+    """Fit scikit-learn's ``_BinMapper`` on ``X`` the way its own ``fit`` does, without
+    its per-feature joblib dispatch and extra sort (most of the fixed cost of a fit on
+    bin codes). Sets the same attributes to the same values; returns False (nothing
+    done) when the mapper or data is outside the simple case handled here.
+
+    PRIVATE scikit-learn API (``_BinMapper`` attributes, checked against 1.9): guarded
+    by the checks below and in ``_fit``, which falls back to the public ``fit``.
+    """
+    if _BinMapper is None or type(mapper) is not _BinMapper:
+        return False
+    needed = ("n_bins", "is_categorical", "known_categories", "subsample")
+    if not all(hasattr(mapper, a) for a in needed):
+        return False
+    if mapper.is_categorical is not None and np.any(mapper.is_categorical):
+        return False
+    if mapper.known_categories is not None and any(c is not None for c in mapper.known_categories):
+        return False
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype != np.float64:
+        return False
+    if not (3 <= mapper.n_bins <= 256):
+        return False
+    if mapper.subsample is not None and X.shape[0] > mapper.subsample:
+        return False
+    max_bins = mapper.n_bins - 1
+    valid = ~np.isnan(X)
+    if sample_weight is not None:
+        valid &= (np.asarray(sample_weight) != 0)[:, None]
+    thresholds = []
+    for j in range(X.shape[1]):
+        distinct = np.unique(X[valid[:, j], j]).astype(np.float64)
+        if len(distinct) == 1:
+            t = np.asarray([])
+        elif 1 < len(distinct) <= max_bins:
+            t = 0.5 * (distinct[:-1] + distinct[1:])
+        else:  # many distinct values (quantiles) or none: scikit-learn's own code
+            t = _sk_find_binning_thresholds(X[:, j], max_bins, sample_weight=sample_weight)
+        thresholds.append(t)
+    mapper.is_categorical_ = np.zeros(X.shape[1], dtype=np.uint8)
+    mapper.missing_values_bin_idx_ = mapper.n_bins - 1
+    mapper.bin_thresholds_ = thresholds
+    mapper.n_bins_non_missing_ = np.array([len(t) + 1 for t in thresholds], dtype=np.uint32)
+    return True
+
+
+def _fit(est, X, y, sample_weight=None):
+    """``est.fit(X, y, sample_weight)`` with the bin mapper fitted by ``_fast_bin_fit``
+    (identical bins, less overhead). Uses the PRIVATE ``_bin_data`` hook of scikit-learn's
+    gradient boosting; if it is missing or the case is not handled, the public path."""
+    original = getattr(est, "_bin_data", None)
+    if _BinMapper is None or original is None or "_bin_data" in vars(est):
+        return est.fit(X, y, sample_weight=sample_weight)
+
+    def _bin_data(Xb, sw, is_training_data):
+        mapper = getattr(est, "_bin_mapper", None)
+        if is_training_data and _fast_bin_fit(mapper, Xb, sw):
+            return mapper.transform(Xb)
+        return original(Xb, sw, is_training_data)
+
+    est._bin_data = _bin_data
+    try:
+        return est.fit(X, y, sample_weight=sample_weight)
+    finally:
+        del est._bin_data
+
+
 @contextmanager
 def single_threaded():
     """Run the gradient-boosting fits with one OpenMP thread (re-entrant, cheap when nested).
@@ -136,7 +211,8 @@ def bin_thresholds(x: np.ndarray, w: np.ndarray | None, max_bins: int) -> np.nda
         return np.array([])
     order = np.argsort(v, kind="stable")
     v = v[order]
-    distinct = np.unique(v)
+    # v is sorted: its distinct values without np.unique's second sort (same values)
+    distinct = v[np.concatenate(([True], v[1:] != v[:-1]))]
     if len(distinct) <= 1:
         return np.array([])
     if len(distinct) <= max_bins:
@@ -446,17 +522,23 @@ class CrossingModel(BaseEstimator):
             if ytr.all() or not ytr.any() or pos[train].sum() < 2:
                 continue
             wt = None if w is None else w[train]
-            clf = self._classifier().fit(_fill_unseen(Xa[train]), ytr, sample_weight=wt)
+            clf = _fit(self._classifier(), _fill_unseen(Xa[train]), ytr, sample_weight=wt)
             oof_p[test] = clf.predict_proba(Xa[test])[:, 1]
             ptr = train[pos[train]]
-            reg = self._regressor().fit(
-                _fill_unseen(Xs[ptr]), y[ptr], sample_weight=None if w is None else w[ptr]
+            reg = _fit(
+                self._regressor(),
+                _fill_unseen(Xs[ptr]),
+                y[ptr],
+                sample_weight=None if w is None else w[ptr],
             )
             oof_mu[test] = reg.predict(Xs[test])
 
-        self.classifier_ = self._classifier().fit(Xa, pos, sample_weight=w)
-        self.size_model_ = self._regressor().fit(
-            _fill_unseen(Xs[pos]), y[pos], sample_weight=None if w is None else w[pos]
+        self.classifier_ = _fit(self._classifier(), Xa, pos, sample_weight=w)
+        self.size_model_ = _fit(
+            self._regressor(),
+            _fill_unseen(Xs[pos]),
+            y[pos],
+            sample_weight=None if w is None else w[pos],
         )
 
         if calibration_from is not None:
