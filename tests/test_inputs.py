@@ -14,12 +14,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast import inputs, sky, tides, weather
+from forecast import inputs, sky, tides
 from forecast.errors import DataFormatError
 from forecast.sites import Site
 from forecast.sources import openmeteo as om
 from tests.fixtures.openmeteo import synthetic as syn
-from tests.httpserver import Reply
 
 SITES = (Site("q_off_sangatte", 50.97, 1.72), Site("q_off_dunkirk", 51.08, 2.35))
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
@@ -27,21 +26,7 @@ FAST = om.RetryPolicy(timeout_s=2.0, minutely_wait_s=0.0, transient_wait_s=0.0)
 
 
 def _fill(server, start, end):
-    points = [(s.lat, s.lon) for s in SITES]
-    server.route("/v1/archive", Reply(200, syn.body(points, start, end, syn.ATMOS)))
-    server.route("/v1/marine", Reply(200, syn.body(points, start, end, syn.WAVES)))
-    for kind, path in (("archive", "/v1/archive"), ("marine", "/v1/marine")):
-        weather.update(
-            kind,
-            start,
-            end,
-            list(SITES),
-            url=server.url(path),
-            policy=FAST,
-            sleep=lambda s: None,
-            now=lambda: NOW,
-            progress=False,
-        )
+    syn.fill_history(server, SITES, start, end, NOW)
 
 
 @pytest.mark.network

@@ -55,10 +55,7 @@ def _update(server, kind, start, end, sites=(A, B), **kw):
 
 def _fill(server, start, end, sites=(A, B)):
     """Cache archive + marine for ``sites`` over start..end (one request each)."""
-    server.route("/v1/archive", Reply(200, _body(sites, start, end, syn.ATMOS)))
-    server.route("/v1/marine", Reply(200, _body(sites, start, end, syn.WAVES)))
-    _update(server, "archive", start, end, sites)
-    _update(server, "marine", start, end, sites)
+    syn.fill_history(server, sites, D.fromisoformat(str(start)), D.fromisoformat(str(end)), NOW)
 
 
 @pytest.fixture(scope="module")
