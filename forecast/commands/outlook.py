@@ -412,16 +412,11 @@ class CachedPredictor:
         arrivals=None,
         thresholds=config.BUSY_THRESHOLDS,
     ):
-        """Forecast ``days`` (as :func:`forecast.pipeline.forecast_days`), single-threaded.
+        """Forecast ``days`` (as :func:`forecast.pipeline.forecast_days`).
 
-        OpenMP threads are limited to one: the models are small, and on a busy machine
-        HistGradientBoosting's thread pool was measured 50x slower (19 s against 0.4 s
-        for one fit on two shared cores).
+        CrossingModel fits and predicts single-threaded itself (see forecast/model.py).
         """
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return self._call(days, origin, weather_source, weather, arrivals, thresholds)
+        return self._call(days, origin, weather_source, weather, arrivals, thresholds)
 
     def _call(
         self,
