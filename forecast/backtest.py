@@ -34,13 +34,15 @@ from forecast import features as F
 from forecast import metrics as M
 from forecast.baselines import default_baselines
 from forecast.errors import ConfigError, ForecastError
-from forecast.model import GRID_LEVELS, NAMED_LEVELS, CrossingModel, grid_columns, single_threaded
+from forecast.model import GRID_LEVELS, NAMED_LEVELS, LeadBandModel, grid_columns, single_threaded
 from forecast.pipeline import (
+    LEAD_BANDS,
     TRAIN_HORIZONS,
     TRAIN_START,
+    band_horizons,
+    banded_training_rows,
     select_columns,
     tide_sky_table,
-    training_rows,
 )
 
 #: Label of each weather input, shown with every backtest result.
@@ -89,8 +91,13 @@ class BacktestSpec:
     recalibrate_every : int
         Recompute the out-of-fold calibration (Platt scaling, residual distribution) at
         every n-th refit and reuse the previous one in between (speed; 1 = always).
+    lead_bands : sequence of sequence of int, or None
+        One model per band of lead times [days] (default ``pipeline.LEAD_BANDS``: D+1
+        alone, D+2..7 together; see ``pipeline.band_horizons``). None: one pooled model
+        for every horizon, its training rows cycling through ``train_horizons``.
     train_horizons : sequence of int
-        Horizons the training rows cycle through (see ``pipeline.training_rows``).
+        Horizons the pooled model's training rows cycle through (``lead_bands=None``;
+        see ``pipeline.training_rows``).
     n_jobs : int
         Worker processes for the refits (1: this process). Results do not depend on it.
     leakage_checks : int
@@ -111,6 +118,7 @@ class BacktestSpec:
     recalibrate_every: int = 8
     n_jobs: int = 1
     train_horizons: Sequence[int] = TRAIN_HORIZONS
+    lead_bands: Sequence[Sequence[int]] | None = LEAD_BANDS
 
     def validate(self) -> None:
         for name in ("start", "end", "train_end"):
@@ -130,6 +138,18 @@ class BacktestSpec:
                 f"--recalibrate-every {self.recalibrate_every} (recalibrate_every): must be "
                 ">= 1 (1 = at every refit)."
             )
+        if self.lead_bands is not None:
+            flat = [h for b in self.lead_bands for h in b]
+            if not self.lead_bands or any(not b for b in self.lead_bands) or min(flat) < 1:
+                raise ConfigError(
+                    f"--lead-bands {self.lead_bands!r} (lead_bands): give bands of lead times "
+                    ">= 1 day, e.g. 1/2-7."
+                )
+            if len(flat) != len(set(flat)):
+                raise ConfigError(
+                    f"--lead-bands {self.lead_bands!r} (lead_bands): a lead time is in two "
+                    "bands; each belongs to one."
+                )
         if self.n_jobs < 1:
             raise ConfigError(f"--jobs {self.n_jobs} (n_jobs): use 1 or more worker processes.")
         if self.refit_every < 1:
@@ -336,7 +356,8 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
     Xall_model = Xall if src != "none" else select_columns(Xall, "none")
     Xall0 = select_columns(Xall, "none") if Xbig0 is not None else None
     frames: list[pd.DataFrame] = []
-    prev: dict[str, CrossingModel] = {}
+    prev: dict[str, LeadBandModel] = {}
+    bands = common["bands"]
     # many small fits: OpenMP threads cost more than they give (about 5 times slower on
     # 2 busy cores); entered once here so the fits do not each pay for it
     with single_threaded():
@@ -347,7 +368,7 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
             Xtr = _rows(Xbig, t.lo, t.hi, src)
             meta_cols = rows.iloc[t.sel]
             yev = yall[t.sel]
-            model = CrossingModel(weather_source=src, **spec.model_params).fit(
+            model = LeadBandModel(src, bands, spec.model_params).fit(
                 Xtr,
                 ytr,
                 boats=btr,
@@ -359,7 +380,7 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
             ]
             if spec.baselines:
                 if Xbig0 is not None:
-                    wf = CrossingModel(weather_source="none", **spec.model_params).fit(
+                    wf = LeadBandModel("none", bands, spec.model_params).fit(
                         _rows(Xbig0, t.lo, t.hi, "none"),
                         ytr,
                         boats=btr,
@@ -368,8 +389,10 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
                     prev[WEATHER_FREE_NAME] = wf
                     forecasters.append((WEATHER_FREE_NAME, wf, _take(Xall0, t.sel, "none")))
                 Xev = _take(Xall, t.sel, src)
+                # baselines learn from each training day once (the last band's row)
+                once = ~Xtr.index.duplicated(keep="last")
                 for b in default_baselines(weather=src != "none", cfg=common["cfg"]):
-                    b.fit(Xtr, ytr)
+                    b.fit(Xtr[once], ytr[once])
                     forecasters.append((b.name, b, Xev))
             for name, est, Xe in forecasters:
                 fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
@@ -604,20 +627,21 @@ def _run(
         else set()
     )
 
-    # train on every evaluated lead time (horizons beyond 7 days extend the cycle)
-    train_h = tuple(spec.train_horizons)
-    if hmax > max(train_h):
-        train_h = tuple(range(1, hmax + 1))
+    # one model per band of lead times (horizons beyond the last band extend it)
+    bands = band_horizons(
+        horizons, spec.lead_bands if spec.lead_bands is not None else (spec.train_horizons,)
+    )
     # Training rows of every refit, built once: a row's features depend on its day and
-    # origin only (the horizon cycle is tied to the date), so the rows up to refit R are
-    # a slice of this table (tests/test_backtest.py checks it against a fresh build).
+    # origin only (each band's horizon cycle is tied to the date), so the rows up to
+    # refit R are a slice of this date-sorted table (tests/test_backtest.py checks it
+    # against a fresh build).
     first_start = (
         TRAIN_START
         if spec.window == "expanding"
         else pd.Timestamp(refits[0]) - pd.Timedelta(days=spec.window_days - 1)
     )
-    Xbig, ybig, bbig = training_rows(
-        arrivals, first_start, pd.Timestamp(refits[-1]), weather_source, wtab, tide_sky, train_h
+    Xbig, ybig, bbig = banded_training_rows(
+        arrivals, first_start, pd.Timestamp(refits[-1]), weather_source, wtab, tide_sky, bands
     )
     for i in sorted(checks):
         assert_no_leakage(feature_fn, arrivals, pd.Timestamp(refits[i]), horizons)
@@ -647,6 +671,7 @@ def _run(
         "weather_source": weather_source,
         "spec": spec,
         "cfg": cfg,
+        "bands": bands,
     }
     out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits), pool)
 
@@ -661,6 +686,7 @@ def _run(
         },
         "evaluated": [str(days.min().date()), str(end.date())],
         "n_refits": len(refits),
+        "lead_bands": [list(b) for b in bands],
         "feature_config": cfg.to_dict(),
         "tide_sky_features": tide_sky is not None,
         "git_sha": git_sha(),

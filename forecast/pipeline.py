@@ -18,7 +18,7 @@ import pandas as pd
 from forecast import config
 from forecast import features as F
 from forecast.errors import ConfigError, DataFormatError
-from forecast.model import CrossingModel
+from forecast.model import CrossingModel, LeadBandModel
 
 #: First training day (arrivals start 2018-01-01; the level terms need some history).
 TRAIN_START = pd.Timestamp("2018-03-01")
@@ -26,10 +26,15 @@ TRAIN_START = pd.Timestamp("2018-03-01")
 #: Horizons the pooled training rows cycle through (one row per day, see training_rows).
 TRAIN_HORIZONS = tuple(range(1, 8))
 
+#: Lead-time bands with a model each [days]: D+1 has its own model, trained on rows seen
+#: one day ahead (yesterday's arrivals known); D+2..D+7 share one (experiment 003).
+#: Lead times beyond the last band extend it (see :func:`band_horizons`).
+LEAD_BANDS = ((1,), (2, 3, 4, 5, 6, 7))
+
 #: Calendar features the weather-free model uses (with the arrivals features).
 CALENDAR_COLUMNS = ("doy_sin", "doy_cos", "month", "dow")
 
-_MODEL_CACHE: dict[tuple, CrossingModel] = {}
+_MODEL_CACHE: dict[tuple, LeadBandModel] = {}
 _TIDE_SKY_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
@@ -120,6 +125,66 @@ def training_rows(
     return X, y, boats
 
 
+def band_horizons(leads: Iterable[int], lead_bands=LEAD_BANDS) -> list[tuple[int, ...]]:
+    """Training horizons [days] of the models that serve ``leads``.
+
+    Each band of ``lead_bands`` holding one of the leads is used as it is, except the
+    last band, which takes every remaining lead: when those reach beyond it, it becomes
+    ``min..max`` of them (starting at the band's own first lead if they begin inside
+    it). So leads 1-7 give ``[(1,), (2..7)]``, 1-16 give ``[(1,), (2..16)]``, and 97-103
+    (arrivals data three months old) give ``[(97..103)]``: every model is trained on
+    rows exactly as stale as the rows it predicts. ``lead_bands=None``: one model for
+    all leads, trained on rows cycling through 1-7 (extended the same way).
+    """
+    leads = sorted({int(h) for h in leads})
+    if not leads or leads[0] < 1:
+        raise ConfigError(f"lead times {leads}: give one or more lead times >= 1 day.")
+    bands = [tuple(int(h) for h in b) for b in (lead_bands or (TRAIN_HORIZONS,))]
+    out, rest = [], leads
+    for band in bands[:-1]:
+        if any(h in band for h in rest):
+            out.append(band)
+            rest = [h for h in rest if h not in band]
+    if rest:
+        last = bands[-1]
+        lo, hi = rest[0], rest[-1]
+        if hi > max(last) or lo < min(last):
+            start = min(last) if min(last) <= lo <= max(last) else lo
+            last = tuple(range(start, max(hi, max(last)) + 1))
+        out.append(last)
+    return out
+
+
+def banded_training_rows(
+    arrivals: pd.DataFrame,
+    start,
+    end,
+    weather_source: str = "none",
+    weather_features: pd.DataFrame | None = None,
+    tide_sky: pd.DataFrame | None = None,
+    bands: Sequence[Sequence[int]] = LEAD_BANDS,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`training_rows` of each band, one table sorted by date (stable: the first
+    band's row of a day comes first), for :class:`forecast.model.LeadBandModel`.
+
+    Each band sees every training day once, from an origin as many days earlier as
+    its cycle says; the table's ``horizon`` column routes rows to the bands.
+    """
+    parts = [
+        training_rows(arrivals, start, end, weather_source, weather_features, tide_sky, b)
+        for b in bands
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    X = pd.concat([p[0] for p in parts])
+    order = np.argsort(X.index.to_numpy(), kind="stable")
+    X = X.iloc[order]
+    X.attrs.update(parts[0][0].attrs)
+    y = np.concatenate([p[1] for p in parts])[order]
+    boats = np.concatenate([p[2] for p in parts])[order]
+    return X, y, boats
+
+
 def load_weather(weather_source: str, weather, days: pd.DatetimeIndex):
     """The weather input for a source: given, else loaded from the bundled/cached data."""
     if weather_source == "none" or weather is not None:
@@ -156,24 +221,27 @@ def saved_model_path(weather_source: str):
     return config.data_dir() / "models" / f"crossing_model_{weather_source}.skops"
 
 
-def saved_model(weather_source: str, origin) -> CrossingModel | None:
+def saved_model(weather_source: str, origin, leads: Iterable[int] = TRAIN_HORIZONS):
     """The saved model for ``weather_source`` if usable at ``origin``, else None.
 
     Usable means: trained on that source, training ended on or before the origin (no
-    leakage) and at most :data:`MAX_SAVED_MODEL_AGE_DAYS` days before it.
+    leakage) and at most :data:`MAX_SAVED_MODEL_AGE_DAYS` days before it, and trained
+    for the bands that serve ``leads`` [days] (:func:`band_horizons`).
     """
     path = saved_model_path(weather_source)
     if not path.exists():
         return None
     try:
-        model = CrossingModel.load(path)
+        model = LeadBandModel.load(path)
     except DataFormatError:
-        return None
+        return None  # e.g. a file from before lead bands: refitted at the origin
     end = pd.Timestamp(model.train_end_)
     origin = pd.Timestamp(origin)
     if model.weather_source_ != weather_source or end > origin:
         return None
     if (origin - end).days > MAX_SAVED_MODEL_AGE_DAYS:
+        return None
+    if [tuple(b) for b in model.lead_bands_] != band_horizons(leads):
         return None
     return model
 
@@ -186,14 +254,15 @@ def fit_default_model(
     tide_sky: pd.DataFrame | None,
     params: dict | None = None,
     horizons: Sequence[int] = TRAIN_HORIZONS,
-) -> CrossingModel:
-    """Fit a CrossingModel on every day known at ``origin`` (cached in memory).
+) -> LeadBandModel:
+    """Fit the default model on every day known at ``origin`` (cached in memory).
 
-    ``horizons``: the lead times the training rows cycle through (default 1-7; give
-    ``range(1, 17)`` for a 16-day outlook).
+    ``horizons``: the lead times [days] the model must serve (default 1-7; give
+    ``range(1, 17)`` for a 16-day outlook). One :class:`CrossingModel` per band of
+    :func:`band_horizons` (:data:`LEAD_BANDS`), each trained on rows exactly as stale.
     """
     origin = pd.Timestamp(origin)
-    horizons = tuple(int(h) for h in horizons)
+    bands = band_horizons(horizons)
     key = (
         weather_source,
         origin,
@@ -207,19 +276,14 @@ def fit_default_model(
         ),
         tide_sky is not None and not tide_sky.empty,
         json.dumps(params or {}, sort_keys=True),
-    ) + ((horizons,) if horizons != TRAIN_HORIZONS else ())
+        tuple(bands),
+    )
     if key not in _MODEL_CACHE:
-        X, y, boats = training_rows(
-            arrivals,
-            TRAIN_START,
-            origin,
-            weather_source,
-            weather_features,
-            tide_sky,
-            horizons=horizons,
+        X, y, boats = banded_training_rows(
+            arrivals, TRAIN_START, origin, weather_source, weather_features, tide_sky, bands
         )
         # CrossingModel.fit runs single-threaded (small fits: faster without OpenMP threads)
-        model = CrossingModel(weather_source=weather_source, **(params or {}))
+        model = LeadBandModel(weather_source=weather_source, lead_bands=bands, model_params=params)
         _MODEL_CACHE[key] = model.fit(X, y, boats=boats)
     return _MODEL_CACHE[key]
 
@@ -257,7 +321,7 @@ def forecast_days(
     weather=None,
     arrivals: pd.DataFrame | None = None,
     thresholds: Sequence[int] = config.BUSY_THRESHOLDS,
-    model: CrossingModel | None = None,
+    model: LeadBandModel | CrossingModel | None = None,
     cfg: F.FeatureConfig = F.DEFAULT_CONFIG,
     use_saved: bool = True,
 ) -> pd.DataFrame:
@@ -279,7 +343,7 @@ def forecast_days(
         Daily arrivals (default :func:`forecast.sources.arrivals.load_arrivals`).
     thresholds : sequence of int
         Busy-day thresholds N [people] for ``p_gt_<N>``.
-    model : CrossingModel, optional
+    model : LeadBandModel or CrossingModel, optional
         A fitted model to use. By default a model saved by ``forecast model fit`` for
         this source is used when its training ended on or before the origin and at most
         :data:`MAX_SAVED_MODEL_AGE_DAYS` days before it (see :func:`saved_model`); else a
@@ -334,16 +398,13 @@ def forecast_days(
                 f"{wtab.index.min().date()}..{wtab.index.max().date()}); forecast fewer days, "
                 "give weather that covers them, or use weather_source='none'."
             )
+    leads = (days - origin).days
     if model is None and use_saved:
-        model = saved_model(weather_source, origin)
+        model = saved_model(weather_source, origin, leads)
     if model is None:
         tide_sky = tide_sky_table(TRAIN_START, max(days.max(), arrivals_end))
         tide_sky = tide_sky if not tide_sky.empty else None
-        hmax = int((days.max() - origin).days)
-        horizons = TRAIN_HORIZONS if hmax <= max(TRAIN_HORIZONS) else tuple(range(1, hmax + 1))
-        model = fit_default_model(
-            weather_source, origin, arrivals, wtab, tide_sky, horizons=horizons
-        )
+        model = fit_default_model(weather_source, origin, arrivals, wtab, tide_sky, horizons=leads)
     else:  # only the forecast days' tide and sky are needed
         tide_sky = F.tide_sky_features(days)
         tide_sky = tide_sky if not tide_sky.empty else None
@@ -388,6 +449,7 @@ def forecast_days(
         "weather_run": "" if wtab is None else wtab.attrs.get("weather_run", ""),
         "model_trained": f"{info['train_start']}..{info['train_end']} ({info['n_train']} days, {weather_source})",
         "model_code_version": info["code_version"],
+        "lead_bands": info.get("lead_bands"),
         "backtest_skill": headline_skill(weather_source),
     }
     return out

@@ -43,6 +43,20 @@ def _horizons(text: str) -> list[int]:
     return out
 
 
+def _lead_bands(text: str):
+    """``1/2-7`` -> ((1,), (2, ..., 7)); ``pooled`` -> None (one model for every lead)."""
+    if text.strip().lower() in ("pooled", "default"):
+        return None if text.strip().lower() == "pooled" else "default"
+    try:
+        bands = tuple(tuple(_horizons(part)) for part in text.split("/"))
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--lead-bands {text!r}: give bands separated by '/', each a number, list or "
+            "range (e.g. 1/2-7), or 'pooled' for one model for every lead time"
+        ) from exc
+    return bands
+
+
 def _thresholds(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
@@ -81,6 +95,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--horizon", type=_horizons, default=[1], help="lead times in days: 1, 1,3,7 or 1-7"
+    )
+    p.add_argument(
+        "--lead-bands",
+        type=_lead_bands,
+        default="default",
+        help="one model per band of lead times, e.g. 1/2-7 (the default: D+1 alone, D+2..7 "
+        "together), or 'pooled' for one model trained on rows cycling through 1-7",
     )
     p.add_argument("--refit-every", type=int, default=7, help="days between refits (rolling mode)")
     p.add_argument("--window", choices=("expanding", "sliding"), default="expanding")
@@ -148,6 +169,7 @@ def run(args) -> int:
         baselines=not args.no_baselines,
         recalibrate_every=args.recalibrate_every,
         n_jobs=args.jobs,
+        **({} if args.lead_bands == "default" else {"lead_bands": args.lead_bands}),
     )
     arrivals, weather, label = load_inputs(args)
     res = B.run_backtest(
@@ -168,6 +190,7 @@ def run(args) -> int:
             "evaluated": res.meta["evaluated"],
             "train_end": args.train_end,
             "horizons": list(args.horizon),
+            "lead_bands": res.meta["lead_bands"],
             "headline": res.headline(h),
             "scores": {k: v for k, v in B.json_scores(scores).items()},
             "git_sha": res.meta["git_sha"],
@@ -183,7 +206,8 @@ def run(args) -> int:
     groups = [f"h{x}" for x in args.horizon]
     table = scores[scores.group.isin(groups)][cols]
     print(
-        f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: {res.meta['weather_label']}"
+        f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
+        f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
     )
     print(
         table.to_string(

@@ -99,9 +99,9 @@ def run_fit(args) -> int:
 
 
 def run_show(args) -> int:
-    from forecast.model import CrossingModel
+    from forecast.model import LeadBandModel
 
     path = Path(args.path) if args.path else default_path("knmi")
-    model = CrossingModel.load(path)
+    model = LeadBandModel.load(path)
     _print_info(model.info(), args.format, path)
     return 0

@@ -371,7 +371,7 @@ class CachedPredictor:
         :func:`train_horizons` for longer lead times.
         """
         from forecast import pipeline as P
-        from forecast.model import CrossingModel
+        from forecast.model import LeadBandModel
 
         origin = pd.Timestamp(origin)
         horizons = tuple(horizons or P.TRAIN_HORIZONS)
@@ -391,7 +391,7 @@ class CachedPredictor:
         model = None
         if path.exists():
             try:
-                model = CrossingModel.load(path)
+                model = LeadBandModel.load(path)
             except ForecastError:
                 model = None
         if model is None:
