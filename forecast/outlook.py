@@ -808,6 +808,10 @@ def model_text(provenance: dict) -> str:
     hz = provenance.get("train_horizons")
     if hz:
         text += f", for forecasts {hz[0]}–{hz[-1]} days after the last data"
+    bands = provenance.get("lead_bands") or []
+    if len(bands) > 1:
+        words = [f"day {b[0]}" if len(b) == 1 else f"days {b[0]}–{b[-1]}" for b in bands if len(b)]
+        text += f"; one model for each of {' and '.join(words)}"
     return text
 
 

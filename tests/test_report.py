@@ -138,6 +138,11 @@ def test_model_and_skill_lines():
         "for forecasts 97–103 days after the last data"
     )
     assert ol.model_text({"model_trained": "something else"}) == "default, trained something else"
+    prov.update(train_horizons=[1, 7], lead_bands=[[1], [2, 3, 4, 5, 6, 7]])
+    assert ol.model_text(prov) == (
+        "trained on 3,051 days (2018-04-14 to 2026-08-20) without weather, "
+        "for forecasts 1–7 days after the last data; one model for each of day 1 and days 2–7"
+    )
     outlook = {"provenance": {"backtest_skill": {"mae": 99.0, "horizon": 1}}, "lead_days": [1, 7]}
     assert ol.skill_line(outlook) == (
         "(forecast 1 day ahead) typical error 99 people a day (mean absolute error). "
