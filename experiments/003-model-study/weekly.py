@@ -100,10 +100,11 @@ def table(out: dict) -> str:
         lines.append(
             f"| {r['name']} | {r['auc_any']:.3f} | {1 - r['brier_any'] / rb:.3f} | "
             f"{r['auc_gt_300']:.3f} | {r['mae']:.1f} / {r['mae_median']:.1f} | "
-            f"{1 - r['mae'] / rm:.1%} / {1 - r['mae_median'] / rm:.1%} | {r['crps']:.1f} | "
+            f"{100 * (1 - r['mae'] / rm):.1f} % / {100 * (1 - r['mae_median'] / rm):.1f} % | "
+            f"{r['crps']:.1f} | "
             f"{r['coverage_80']:.3f} |"
         )
-    return "\n".join(lines).replace("%", " %")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
