@@ -928,14 +928,13 @@ class LeadBandModel(BaseEstimator):
         """What the model was trained on: the last band's :meth:`CrossingModel.info`
         plus ``lead_bands`` and each band's training range."""
         check_is_fitted(self, "models_")
-        out = self.models_[-1].info()
+        out = self.models_[-1].info()  # its "params" are the settings every band shares
         out.update(
             train_start=self.train_start_,
             train_end=self.train_end_,
             n_train=self.n_train_,
             n_positive=self.n_positive_,
             lead_bands=[list(b) for b in self.lead_bands_],
-            params=self.get_params(),
         )
         return out
 
