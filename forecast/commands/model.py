@@ -26,8 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "model",
         help="train and save the crossing model, or show what a saved model was trained on",
         description=(
-            "fit: train the two-part crossing model on every day known at --origin (default: the "
-            "last day with arrivals and weather) and save it with skops. show: print a saved "
+            "fit: train the two-part crossing model (one for the next day, one for days 2-7) on "
+            "every day known at --origin (default: the last day with arrivals and weather) and "
+            "save both in one skops file. show: print a saved "
             "model's weather source, training range, features and code version."
         ),
     )
