@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from forecast.commands.backtest import SCORE_COLUMNS
+
 HERE = Path(__file__).resolve().parent
 
 FORECASTERS = [
@@ -31,20 +33,8 @@ FORECASTERS = [
     "calm_hours_rule",
     "rag_rule",
 ]
-ALL_COLS = [
-    "n",
-    "auc_any",
-    "brier_any",
-    "auc_gt_300",
-    "brier_gt_300",
-    "mae",
-    "mae_median",
-    "crps",
-    "wis",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
-]
+#: The score columns of `forecast backtest` (same order as its tables).
+ALL_COLS = list(SCORE_COLUMNS)
 LEAD_COLS = ["auc_any", "brier_any", "mae", "crps", "coverage_80"]
 YEAR_COLS = ["n", "auc_any", "brier_any", "auc_gt_300", "mae", "mae_median", "coverage_80"]
 SEASON_COLS = ["n", "auc_any", "brier_any", "mae", "coverage_80"]
