@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = json.loads((HERE / "config.json").read_text())
     arrivals = load_arrivals()
     knmi = load_knmi()
+    sha = B.git_sha()  # before this script writes its (tracked) result files
     for run in cfg["runs"]:
         results = []
         for src in run["weather_sources"]:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                 arrivals, src, knmi if src == "knmi" else None, spec, progress=_progress
             )
             res.meta["wall_time_s"] = round(time.perf_counter() - t0, 1)
+            res.meta["git_sha"] = sha
             print(
                 f"{run['name']}/{src}: {res.meta['wall_time_s']} s, {res.meta['n_refits']} refit(s)",
                 file=sys.stderr,
