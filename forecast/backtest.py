@@ -34,7 +34,14 @@ from forecast import features as F
 from forecast import metrics as M
 from forecast.baselines import default_baselines
 from forecast.errors import ConfigError, ForecastError
-from forecast.model import GRID_LEVELS, NAMED_LEVELS, LeadBandModel, grid_columns, single_threaded
+from forecast.model import (
+    GRID_LEVELS,
+    NAMED_LEVELS,
+    LeadBandModel,
+    check_lead_bands,
+    grid_columns,
+    single_threaded,
+)
 from forecast.pipeline import (
     LEAD_BANDS,
     TRAIN_HORIZONS,
@@ -139,17 +146,7 @@ class BacktestSpec:
                 ">= 1 (1 = at every refit)."
             )
         if self.lead_bands is not None:
-            flat = [h for b in self.lead_bands for h in b]
-            if not self.lead_bands or any(not b for b in self.lead_bands) or min(flat) < 1:
-                raise ConfigError(
-                    f"--lead-bands {self.lead_bands!r} (lead_bands): give bands of lead times "
-                    ">= 1 day, e.g. 1/2-7."
-                )
-            if len(flat) != len(set(flat)):
-                raise ConfigError(
-                    f"--lead-bands {self.lead_bands!r} (lead_bands): a lead time is in two "
-                    "bands; each belongs to one."
-                )
+            check_lead_bands(self.lead_bands, "--lead-bands (lead_bands)")
         if self.n_jobs < 1:
             raise ConfigError(f"--jobs {self.n_jobs} (n_jobs): use 1 or more worker processes.")
         if self.refit_every < 1:

@@ -249,7 +249,61 @@ def _fill_unseen(Xa: np.ndarray) -> np.ndarray:
     return Xa
 
 
-class CrossingModel(BaseEstimator):
+class _SkopsFile:
+    """``save`` / ``load`` with skops: no pickle, only :data:`TRUSTED_TYPES` trusted."""
+
+    #: Attribute that exists once the model is fitted.
+    _fitted_attr = ""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model with skops (no pickle), atomically."""
+        import skops.io as sio
+
+        check_is_fitted(self, self._fitted_attr)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        sio.dump(self, tmp)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Load a model written by :meth:`save`, trusting only known types.
+
+        Raises
+        ------
+        DataFormatError
+            If the file is missing, unreadable, holds types outside the trusted list or
+            holds another kind of model.
+        """
+        import skops.io as sio
+
+        path = Path(path)
+        if not path.exists():
+            raise DataFormatError(
+                f"model file {path} not found; train one with 'forecast model fit'."
+            )
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
+            raise DataFormatError(f"model file {path} is not a skops file: {exc}") from exc
+        unknown = [t for t in untrusted if t not in TRUSTED_TYPES]
+        if unknown:
+            raise DataFormatError(
+                f"model file {path} contains types outside the trusted list: {unknown}. "
+                "Only load models written by 'forecast model fit'."
+            )
+        model = sio.load(path, trusted=list(untrusted))
+        if not isinstance(model, cls):
+            raise DataFormatError(
+                f"model file {path} holds a {type(model).__name__}, not a {cls.__name__}; "
+                "train it again with 'forecast model fit'."
+            )
+        return model
+
+
+class CrossingModel(_SkopsFile, BaseEstimator):
     """Hurdle model of daily people arriving by small boat.
 
     Parameters
@@ -318,6 +372,8 @@ class CrossingModel(BaseEstimator):
     code_version_ : str
     fitted_utc_ : str
     """
+
+    _fitted_attr = "classifier_"
 
     def __init__(
         self,
@@ -698,62 +754,34 @@ class CrossingModel(BaseEstimator):
             "params": self.get_params(),
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model with skops (no pickle)."""
-        check_is_fitted(self, "classifier_")
-        return _save(self, path)
 
-    @classmethod
-    def load(cls, path: str | Path) -> CrossingModel:
-        """Load a model written by :meth:`save`, trusting only known types.
+def check_lead_bands(bands, name: str = "lead_bands") -> list[tuple[int, ...]]:
+    """``bands`` as a list of tuples of lead times [days], checked.
 
-        Raises
-        ------
-        DataFormatError
-            If the file is missing, unreadable, or holds types outside the trusted list.
-        """
-        return _load(cls, path)
-
-
-def _save(model, path: str | Path) -> Path:
-    """Write a fitted model with skops (no pickle), atomically."""
-    import skops.io as sio
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    sio.dump(model, tmp)
-    tmp.replace(path)
-    return path
-
-
-def _load(cls, path: str | Path):
-    """Load a skops file holding a ``cls``, trusting only :data:`TRUSTED_TYPES`."""
-    import skops.io as sio
-
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(f"model file {path} not found; train one with 'forecast model fit'.")
+    Raises
+    ------
+    ConfigError
+        Naming ``name``, if there are no bands, a band is empty, a lead time is below 1
+        day or a lead time is in two bands.
+    """
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
-        raise DataFormatError(f"model file {path} is not a skops file: {exc}") from exc
-    unknown = [t for t in untrusted if t not in TRUSTED_TYPES]
-    if unknown:
-        raise DataFormatError(
-            f"model file {path} contains types outside the trusted list: {unknown}. "
-            "Only load models written by 'forecast model fit'."
+        out = [tuple(int(h) for h in b) for b in bands]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{name}={bands!r}: give bands of whole lead times in days, e.g. ((1,), (2, 3, 4))."
+        ) from exc
+    flat = [h for b in out for h in b]
+    if not out or not all(out) or min(flat) < 1:
+        raise ConfigError(
+            f"{name}={bands!r}: give one or more non-empty bands of lead times >= 1 day, "
+            "e.g. ((1,), (2, 3, 4, 5, 6, 7))."
         )
-    model = sio.load(path, trusted=list(untrusted))
-    if not isinstance(model, cls):
-        raise DataFormatError(
-            f"model file {path} holds a {type(model).__name__}, not a {cls.__name__}; "
-            "train it again with 'forecast model fit'."
-        )
-    return model
+    if len(flat) != len(set(flat)):
+        raise ConfigError(f"{name}={bands!r}: a lead time is in two bands; each belongs to one.")
+    return out
 
 
-class LeadBandModel(BaseEstimator):
+class LeadBandModel(_SkopsFile, BaseEstimator):
     """One :class:`CrossingModel` per band of lead times (the sklearn contract).
 
     A forecast one day ahead knows yesterday's arrivals; one a week ahead does not. A
@@ -784,47 +812,29 @@ class LeadBandModel(BaseEstimator):
     people_per_boat_ : float
     """
 
+    _fitted_attr = "models_"
+
     def __init__(self, weather_source: str = "none", lead_bands=((1,),), model_params=None):
         self.weather_source = weather_source
         self.lead_bands = lead_bands
         self.model_params = model_params
 
-    def _bands(self) -> list[tuple[int, ...]]:
-        bands = [tuple(int(h) for h in b) for b in self.lead_bands]
-        if not bands or any(not b or min(b) < 1 for b in bands):
-            raise ConfigError(
-                f"lead_bands={self.lead_bands!r}; give one or more non-empty tuples of lead "
-                "times >= 1 day, e.g. ((1,), (2, 3, 4, 5, 6, 7))."
-            )
-        flat = [h for b in bands for h in b]
-        if len(flat) != len(set(flat)):
-            raise ConfigError(
-                f"lead_bands={self.lead_bands!r}: a lead time is in two bands; each lead "
-                "time belongs to one band."
-            )
-        return bands
-
     def _route(self, X, bands) -> list[np.ndarray]:
-        """Row positions of ``X`` for each band (by its ``horizon`` column)."""
+        """Row positions of ``X`` for each band (by its ``horizon`` column [days])."""
         if not isinstance(X, pd.DataFrame) or "horizon" not in X.columns:
             raise ConfigError(
                 "LeadBandModel needs the feature table of forecast.features.build_features "
                 "with its 'horizon' column [days] (the lead time of each row)."
             )
         h = X["horizon"].to_numpy(dtype=float)
-        left = np.ones(len(h), dtype=bool)
-        out = []
-        for band in bands:
-            m = left & np.isin(h, band)
-            out.append(np.flatnonzero(m))
-            left &= ~m
-        if left.any():
+        outside = ~np.isin(h, [x for b in bands for x in b])
+        if outside.any():
             raise ConfigError(
-                f"lead time {int(h[left][0])} day(s) is outside the bands this model was "
-                f"trained for ({[list(b) for b in bands]}); refit for those lead times "
+                f"lead time {h[outside][0]:g} day(s) is outside the bands this model serves "
+                f"({[list(b) for b in bands]}); fit a model for those lead times "
                 "(forecast.pipeline.fit_default_model(horizons=...))."
             )
-        return out
+        return [np.flatnonzero(np.isin(h, b)) for b in bands]
 
     def fit(self, X: pd.DataFrame, y, boats=None, calibration_from: LeadBandModel | None = None):
         """Fit each band's model on the rows whose ``horizon`` lies in the band.
@@ -836,7 +846,7 @@ class LeadBandModel(BaseEstimator):
         -------
         self
         """
-        bands = self._bands()
+        bands = check_lead_bands(self.lead_bands)
         y = np.asarray(y, dtype=float)
         boats = None if boats is None else np.asarray(boats, dtype=float)
         if calibration_from is not None and list(calibration_from.lead_bands_) != bands:
@@ -844,7 +854,7 @@ class LeadBandModel(BaseEstimator):
                 f"calibration_from has lead bands {calibration_from.lead_bands_}, not {bands}."
             )
         models = []
-        for k, rows in enumerate(self._route_fit(X, bands)):
+        for k, rows in enumerate(self._route(X, bands)):
             if len(rows) == 0:
                 raise DataFormatError(
                     f"no training rows with a horizon in lead band {list(bands[k])}; build "
@@ -873,12 +883,6 @@ class LeadBandModel(BaseEstimator):
         self.n_train_ = max(m.n_train_ for m in models)
         self.n_positive_ = max(m.n_positive_ for m in models)
         return self
-
-    def _route_fit(self, X, bands) -> list[np.ndarray]:
-        if not isinstance(X, pd.DataFrame) or "horizon" not in X.columns:
-            return self._route(X, bands)  # raises the error
-        h = X["horizon"].to_numpy(dtype=float)
-        return [np.flatnonzero(np.isin(h, b)) for b in bands]
 
     def _each(self, X, method: str, *args, **kwargs):
         """Call ``method`` of each band's model on its rows; results in the rows' order."""
@@ -937,22 +941,6 @@ class LeadBandModel(BaseEstimator):
             lead_bands=[list(b) for b in self.lead_bands_],
         )
         return out
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model with skops (no pickle)."""
-        check_is_fitted(self, "models_")
-        return _save(self, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> LeadBandModel:
-        """Load a model written by :meth:`save`, trusting only known types.
-
-        Raises
-        ------
-        DataFormatError
-            If the file is missing, unreadable, or holds types outside the trusted list.
-        """
-        return _load(cls, path)
 
 
 #: Monotonic constraints (-1 falling, +1 rising) used with ``monotonic=True``.

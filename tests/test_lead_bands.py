@@ -99,13 +99,16 @@ def test_contract_errors_and_roundtrip(tmp_path):
         m.predict_proba(X.assign(horizon=5))
     with pytest.raises(ConfigError, match="'horizon' column"):
         m.predict_proba(X.drop(columns="horizon"))
+    d1 = (X["horizon"] == 1).to_numpy()
     with pytest.raises(
         DataFormatError, match=r"no training rows with a horizon in lead band \[2\]"
     ):
+        LeadBandModel("knmi", ((1,), (2,)), {"max_iter": 10}).fit(X[d1], y[d1])
+    with pytest.raises(ConfigError, match="lead time 3 day.s. is outside the bands"):
         LeadBandModel("knmi", ((1,), (2,)), {"max_iter": 10}).fit(X, y)
     with pytest.raises(ConfigError, match="in two bands"):
         LeadBandModel("knmi", ((1, 3), (3,))).fit(X, y)
-    with pytest.raises(ConfigError, match="non-empty tuples"):
+    with pytest.raises(ConfigError, match="non-empty bands"):
         LeadBandModel("knmi", ((),)).fit(X, y)
     path = m.save(tmp_path / "banded.skops")
     loaded = LeadBandModel.load(path)
@@ -118,19 +121,18 @@ def test_contract_errors_and_roundtrip(tmp_path):
 
 
 def test_banded_training_rows_see_each_day_once_per_band(arrivals):
-    X, y, b = P.banded_training_rows(
-        arrivals, "2023-01-01", "2023-03-31", "none", bands=[(1,), (2, 3, 4, 5, 6, 7)]
-    )
+    bands = [(1,), (2, 3, 4, 5, 6, 7)]
+    X, y, b = P.banded_training_rows(arrivals, "2023-01-01", "2023-03-31", "none", bands=bands)
     assert X.index.is_monotonic_increasing
     assert len(X) == 2 * 90
-    day = X.loc["2023-02-01"]
-    assert day["horizon"].tolist() == [
-        1,
-        P.training_rows(arrivals, "2023-02-01", "2023-02-01", horizons=(2, 3, 4, 5, 6, 7))[0][
-            "horizon"
-        ].iloc[0],
-    ]
-    assert (y[X.index == pd.Timestamp("2023-02-01")] == arrivals.loc["2023-02-01", "people"]).all()
+    # 2023-02-01 is day 1798 after 2018-03-01: 1798 % 6 = 4 -> horizon 6 in the 2-7 band
+    assert X.loc["2023-02-01", "horizon"].tolist() == [1, 6]
+    for band in bands:  # each band's rows are exactly that band's training_rows
+        part = X["horizon"].isin(band).to_numpy()
+        Xb, yb, bb = P.training_rows(arrivals, "2023-01-01", "2023-03-31", "none", horizons=band)
+        pd.testing.assert_frame_equal(X[part], Xb, check_freq=False)
+        np.testing.assert_array_equal(y[part], yb)
+        np.testing.assert_array_equal(b[part], bb)
 
 
 def test_backtest_bands_route_each_horizon_to_its_model(arrivals):
@@ -194,6 +196,22 @@ def test_cli_lead_bands(capsys):
     assert main([*args, "--lead-bands", "1-2", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["lead_bands"] == [[1, 2]]
+    assert main([*args, "--format", "json"]) == 0  # not given: the default bands
+    assert json.loads(capsys.readouterr().out)["lead_bands"] == [[1], [2, 3, 4, 5, 6, 7]]
+    assert main([*args, "--lead-bands", "pooled", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lead_bands"] == [[1, 2, 3, 4, 5, 6, 7]]
     with pytest.raises(SystemExit):
         main([*args, "--lead-bands", "1/x"])
     assert "--lead-bands '1/x': give bands separated by '/'" in capsys.readouterr().err
+
+
+def test_check_lead_bands_names_the_parameter():
+    from forecast.model import check_lead_bands
+
+    assert check_lead_bands([[1], ["2", 3]]) == [(1,), (2, 3)]
+    with pytest.raises(ConfigError, match=r"^--lead-bands \(lead_bands\)=.*whole lead times"):
+        check_lead_bands([[1, "x"]], "--lead-bands (lead_bands)")
+    with pytest.raises(ConfigError, match=r"lead_bands=\[\[0\]\]: give one or more non-empty"):
+        check_lead_bands([[0]])
+    with pytest.raises(ConfigError, match="non-empty bands"):
+        check_lead_bands([])

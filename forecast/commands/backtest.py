@@ -45,8 +45,8 @@ def _horizons(text: str) -> list[int]:
 
 def _lead_bands(text: str):
     """``1/2-7`` -> ((1,), (2, ..., 7)); ``pooled`` -> None (one model for every lead)."""
-    if text.strip().lower() in ("pooled", "default"):
-        return None if text.strip().lower() == "pooled" else "default"
+    if text.strip().lower() == "pooled":
+        return None
     try:
         bands = tuple(tuple(_horizons(part)) for part in text.split("/"))
     except argparse.ArgumentTypeError as exc:
@@ -99,7 +99,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--lead-bands",
         type=_lead_bands,
-        default="default",
+        default=argparse.SUPPRESS,  # not given: BacktestSpec's default bands
         help="one model per band of lead times, e.g. 1/2-7 (the default: D+1 alone, D+2..7 "
         "together), or 'pooled' for one model trained on rows cycling through 1-7",
     )
@@ -169,7 +169,7 @@ def run(args) -> int:
         baselines=not args.no_baselines,
         recalibrate_every=args.recalibrate_every,
         n_jobs=args.jobs,
-        **({} if args.lead_bands == "default" else {"lead_bands": args.lead_bands}),
+        **({"lead_bands": args.lead_bands} if "lead_bands" in vars(args) else {}),
     )
     arrivals, weather, label = load_inputs(args)
     res = B.run_backtest(
