@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from forecast import config
-from forecast.arrivals_store import ArrivalsStore, update_arrivals
 from forecast.cli import main
 from forecast.errors import DataFormatError, SourceError
 from forecast.sources.arrivals import DAILY_PATH, PUBLICATION_PATH, get_bytes
+from forecast.stores.arrivals import ArrivalsStore, update_arrivals
 from tests.httpserver import Reply
 
 pytestmark = pytest.mark.network

@@ -9,10 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast import arrivals_store
-from forecast.arrivals_store import ArrivalsStore, coverage, merge_arrivals, totals, update_arrivals
 from forecast.errors import ConfigError, DataFormatError
-from forecast.sources.arrivals import load_arrivals, read_daily_page, read_sb01
+from forecast.sources.arrivals import read_daily_page, read_sb01
+from forecast.stores import arrivals as arrivals_store
+from forecast.stores.arrivals import (
+    ArrivalsStore,
+    coverage,
+    load_arrivals,
+    merge_arrivals,
+    totals,
+    update_arrivals,
+)
 
 HERE = Path(__file__).parent / "fixtures" / "arrivals"
 ODS = HERE / "21_August_2026_Small_boats_-_time_series.ods"

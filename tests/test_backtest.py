@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import backtest as B
-from forecast import features as F
 from forecast.cli import main
 from forecast.errors import ConfigError
-from forecast.sources.arrivals import load_arrivals
+from forecast.evaluation import backtest as B
+from forecast.features import build as F
+from forecast.stores.arrivals import load_arrivals
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_long_horizon_split_only_evaluates_origins_after_training(arrivals):
 
 def test_training_rows_of_a_refit_are_a_slice_of_the_full_table(arrivals):
     """The backtest builds the training table once and slices it per refit."""
-    from forecast.pipeline import TRAIN_START, training_rows
+    from forecast.model.pipeline import TRAIN_START, training_rows
 
     full, y_full, b_full = training_rows(arrivals, TRAIN_START, "2024-06-30", "none")
     for start, end in ((TRAIN_START, "2023-03-05"), ("2022-01-10", "2024-01-01")):
@@ -215,7 +215,7 @@ def test_refit_chunks_start_at_a_recalibration():
         seen.append([t.i for t in chunk])
         return []
 
-    import forecast.backtest as mod
+    import forecast.evaluation.backtest as mod
 
     orig = mod._refit_chunk
     mod._refit_chunk = fake_chunk

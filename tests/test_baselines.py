@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import baselines as B
 from forecast.errors import ConfigError
+from forecast.evaluation import baselines as B
 
 
 def frame(dates, **cols):

@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast import config, report
-from forecast import outlook as ol
+from forecast import config
+from forecast.products import outlook as ol
+from forecast.products import report
 from tests.test_outlook import make_arrivals, make_pred
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,10 +1,10 @@
-"""The bin mapper fitted by forecast.model._fit (private scikit-learn API, guarded)."""
+"""The bin mapper fitted by forecast.model.crossing._fit (private scikit-learn API, guarded)."""
 
 import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-import forecast.model as M
+import forecast.model.crossing as M
 
 
 def _data():

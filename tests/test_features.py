@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast import features as F
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features import build as F
 
 
 def synthetic_hourly(start="2024-03-29", end="2024-04-02", wind=None, sites=("a", "b")):

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast import inputs, sky, tides
 from forecast.errors import DataFormatError
-from forecast.sites import Site
+from forecast.features import inputs, sky, tides
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import Site
 from tests.fixtures.openmeteo import synthetic as syn
 
 SITES = (Site("q_off_sangatte", 50.97, 1.72), Site("q_off_dunkirk", 51.08, 2.35))

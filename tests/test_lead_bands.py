@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from forecast import backtest as B
-from forecast import pipeline as P
 from forecast.errors import ConfigError, DataFormatError
-from forecast.model import CrossingModel, LeadBandModel
-from forecast.sources.arrivals import load_arrivals
+from forecast.evaluation import backtest as B
+from forecast.model import pipeline as P
+from forecast.model.crossing import CrossingModel, LeadBandModel
+from forecast.stores.arrivals import load_arrivals
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,7 @@ def test_cli_lead_bands(capsys):
 
 
 def test_check_lead_bands_names_the_parameter():
-    from forecast.model import check_lead_bands
+    from forecast.model.crossing import check_lead_bands
 
     assert check_lead_bands([[1], ["2", 3]]) == [(1,), (2, 3)]
     with pytest.raises(ConfigError, match=r"^--lead-bands \(lead_bands\)=.*whole lead times"):

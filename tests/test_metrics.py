@@ -1,4 +1,4 @@
-"""Scores in forecast.metrics against hand-computed values."""
+"""Scores in forecast.evaluation.metrics against hand-computed values."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from forecast import metrics as M
-from forecast.model import GRID_LEVELS
+from forecast.evaluation import metrics as M
+from forecast.model.crossing import GRID_LEVELS
 
 
 def test_mae_rmse_poisson_deviance():

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 from forecast.errors import ConfigError, DataFormatError
-from forecast.model import CrossingModel, grid_columns
+from forecast.model.crossing import CrossingModel, grid_columns
 
 
 def synthetic_xy(n=400, seed=0, source="knmi"):
@@ -179,7 +179,7 @@ def test_fit_survives_unobserved_and_constant_features():
 
 
 def test_binning_matches_weighted_quantiles():
-    from forecast.model import apply_bins, bin_thresholds
+    from forecast.model.crossing import apply_bins, bin_thresholds
 
     x = np.array([3.0, 1.0, np.nan, 2.0, 2.0, 5.0])
     # few distinct values: midpoints, NaN ignored

@@ -1,4 +1,4 @@
-"""forecast.pipeline.forecast_days: contract columns, provenance, errors, hourly path."""
+"""forecast.model.pipeline.forecast_days: contract columns, provenance, errors, hourly path."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from forecast.errors import ConfigError
-from forecast.pipeline import forecast_days, rag_class
-from forecast.sources.arrivals import load_arrivals
+from forecast.model.pipeline import forecast_days, rag_class
 from forecast.sources.knmi import load_knmi
+from forecast.stores.arrivals import load_arrivals
 from tests.test_features import synthetic_hourly
 
 CONTRACT = [
@@ -99,7 +99,7 @@ def test_hourly_path_with_synthetic_weather(arrivals):
 
 
 def test_saved_model_is_reused_only_when_fresh_and_earlier(arrivals):
-    from forecast.pipeline import fit_default_model, saved_model, saved_model_path
+    from forecast.model.pipeline import fit_default_model, saved_model, saved_model_path
 
     model = fit_default_model("none", "2024-05-31", arrivals, None, None, params={"max_iter": 20})
     path = model.save(saved_model_path("none"))

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from forecast.errors import ConfigError, DataFormatError, SourceError
-from forecast.sites import Site
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import Site
 from tests.fixtures.openmeteo import synthetic as syn
 from tests.httpserver import Reply
 

@@ -1,4 +1,4 @@
-"""Tests of forecast.outlook and forecast.scenarios against constructed prediction frames."""
+"""Tests of forecast.products.outlook and forecast.products.scenarios against constructed prediction frames."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from forecast import outlook as ol
-from forecast import scenarios as sc
 from forecast.errors import ConfigError, DataFormatError
+from forecast.products import outlook as ol
+from forecast.products import scenarios as sc
 
 UTC = dt.UTC
 

@@ -350,8 +350,8 @@ def _forecast_ds(start, end):
 def test_cached_forecast_without_history_falls_back(fake, capsys, monkeypatch):
     import datetime as dt
 
-    from forecast import weather
     from forecast.errors import SourceError
+    from forecast.stores import weather
 
     _, ds = _forecast_ds(dt.date(2026, 11, 20), dt.date(2026, 12, 10))
     monkeypatch.setattr(weather, "load_forecast_latest", lambda: ds)

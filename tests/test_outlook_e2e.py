@@ -17,10 +17,10 @@ import json
 import pandas as pd
 import pytest
 
-from forecast import weather
 from forecast.cli import main
-from forecast.sites import Site
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import Site
+from forecast.stores import weather
 from tests.fixtures.openmeteo import synthetic as syn
 from tests.httpserver import LocalServer, Reply
 

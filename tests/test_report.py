@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from forecast import report
+from forecast.products import report
 from tests.test_browser import sample_outlook
 
 
@@ -88,7 +88,7 @@ def test_same_figures_in_table_csv_json_and_page(page):
 
     import pandas as pd
 
-    from forecast import outlook as ol
+    from forecast.products import outlook as ol
 
     o, html = page
     text = ol.format_table(o)
@@ -118,7 +118,7 @@ def test_same_figures_in_table_csv_json_and_page(page):
 
 def test_no_jargon_in_user_text(page):
     """Planners read the page and table: no internal column names or ISO 'T' times."""
-    from forecast import outlook as ol
+    from forecast.products import outlook as ol
 
     o, html = page
     for words in (html.split("<style>")[0] + html.split("</style>")[1], ol.format_table(o)):
@@ -127,7 +127,7 @@ def test_no_jargon_in_user_text(page):
 
 
 def test_model_and_skill_lines():
-    from forecast import outlook as ol
+    from forecast.products import outlook as ol
 
     prov = {
         "model_trained": "2018-04-14..2026-08-20 (3051 days, none)",

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import metrics as M
-from forecast.backtest import BacktestSpec, run_backtest
-from forecast.model import GRID_LEVELS, grid_columns
+from forecast.evaluation import metrics as M
+from forecast.evaluation.backtest import BacktestSpec, run_backtest
+from forecast.model.crossing import GRID_LEVELS, grid_columns
 from tests.simulate import LABEL, oracle_forecast, simulate
 
 

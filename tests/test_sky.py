@@ -13,9 +13,9 @@ import pytest
 from astral import Observer, moon
 from astral.sun import dawn, dusk, sunrise, sunset
 
-from forecast import sky
 from forecast.cli import main
 from forecast.errors import ConfigError
+from forecast.features import sky
 
 LAT, LON = 50.97, 1.72
 OBS = Observer(latitude=LAT, longitude=LON)

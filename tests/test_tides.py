@@ -15,9 +15,9 @@ from utide import reconstruct
 from utide._ut_constants import ut_constants
 from utide.utilities import Bunch
 
-from forecast import tides
 from forecast.cli import main
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features import tides
 from forecast.sources import tides as src
 from forecast.sources.tides import load_station
 
@@ -285,7 +285,7 @@ def test_spring_neap_follows_moon_phases():
 
 # ------------------------------------------------------------------ nights
 def test_night_features_definition_and_leap_day():
-    from forecast.sky import is_dark
+    from forecast.features.sky import is_dark
 
     dates = pd.date_range("2024-02-27", "2024-03-02")
     f = tides.night_tide_features(dates)

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast import weather
 from forecast.cli import main
 from forecast.errors import ConfigError, DataFormatError, SourceError
-from forecast.sites import Site, default_sites, parse_sites
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import Site, default_sites, parse_sites
+from forecast.stores import weather
 from tests.fixtures.openmeteo import synthetic as syn
 from tests.httpserver import Reply
 

@@ -14,7 +14,7 @@ Measured: wall time [s] and CPU time [s] of the standard backtest (KNMI model,
 weather-free model and 7 baselines; 3 leakage checks); peak resident memory [MiB] of all
 its processes together and of the largest worker (sampled from /proc every 0.25 s), and
 of this process; the time [s] of one 7-day outlook
-(``forecast.pipeline.forecast_days``) cold (model fitted at the origin), warm in memory
+(``forecast.model.pipeline.forecast_days``) cold (model fitted at the origin), warm in memory
 (same process) and from a warm cache on disk (a model saved by ``forecast model fit``,
 empty in-memory caches).
 Targets (2 cores): backtest < 60 s, peak memory < 1 GiB, outlook from a warm cache < 3 s.
@@ -178,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="JSON record ('' = do not write)")
     args = ap.parse_args(argv)
 
-    from forecast import backtest as B
-    from forecast.pipeline import forecast_days
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.evaluation import backtest as B
+    from forecast.model.pipeline import forecast_days
     from forecast.sources.knmi import load_knmi
+    from forecast.stores.arrivals import load_arrivals
 
     a, b = (
         (int(x) for x in args.horizons.split("-"))
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     backtest_s, backtest_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     own, child = peak_rss_mib(), mem.peak_child_mib
 
-    from forecast import pipeline as P
+    from forecast.model import pipeline as P
 
     origin = pd.Timestamp("2025-06-23")
     days = pd.date_range(origin + pd.Timedelta(days=1), periods=7)

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from forecast import backtest as B
-from forecast.sources.arrivals import load_arrivals
+from forecast.evaluation import backtest as B
 from forecast.sources.knmi import load_knmi
+from forecast.stores.arrivals import load_arrivals
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,9 +13,9 @@ Protocol
   2025-06-30) and, for comparison with experiment 001, rolling 2020-01 .. 2025-06
   (which contains the selection period).
 
-The kept features live in ``forecast.features``; the rejected candidates are computed
+The kept features live in ``forecast.features.build``; the rejected candidates are computed
 here (``candidate_columns``) so that every row of the README table can be re-run.
-``forecast.features.build_features`` is wrapped in this process to drop columns.
+``forecast.features.build.build_features`` is wrapped in this process to drop columns.
 
 Usage::
 
@@ -37,17 +37,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import features as F
-from forecast.backtest import BacktestSpec, data_hashes, git_sha, run_backtest
 from forecast.config import snapshot_dir
-from forecast.sources.arrivals import load_arrivals
+from forecast.evaluation.backtest import BacktestSpec, data_hashes, git_sha, run_backtest
+from forecast.features import build as F
 from forecast.sources.knmi import load_knmi
+from forecast.stores.arrivals import load_arrivals
 
 HERE = Path(__file__).resolve().parent
 KNMI_FILE = snapshot_dir() / "knmi" / "etmgeg_340.txt"
 KN_PER_MS = 1.943844
 
-#: Feature groups added by experiment 002 to forecast.features (kept).
+#: Feature groups added by experiment 002 to forecast.features.build (kept).
 KEPT = {
     "hours": ["wind_max_hour_utc", "gust_max_hour_utc"],
     "hours_prev": ["wind_max_hour_utc_prev"],

@@ -51,13 +51,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from forecast import features as F
-from forecast import model as M
-from forecast.backtest import BacktestSpec, data_hashes, git_sha, run_backtest
 from forecast.config import snapshot_dir
-from forecast.pipeline import TRAIN_START, tide_sky_table, training_rows
-from forecast.sources.arrivals import load_arrivals
+from forecast.evaluation.backtest import BacktestSpec, data_hashes, git_sha, run_backtest
+from forecast.features import build as F
+from forecast.model import crossing as M
+from forecast.model.pipeline import TRAIN_START, tide_sky_table, training_rows
 from forecast.sources.knmi import load_knmi
+from forecast.stores.arrivals import load_arrivals
 
 HERE = Path(__file__).resolve().parent
 KNMI_FILE = snapshot_dir() / "knmi" / "etmgeg_340.txt"

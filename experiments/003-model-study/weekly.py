@@ -31,10 +31,10 @@ sys.path.insert(0, str(HERE))
 
 from run import FAST, FAST35, OLD, PERIODS  # noqa: E402
 
-from forecast.backtest import BacktestSpec, data_hashes, git_sha, run_backtest  # noqa: E402
 from forecast.config import snapshot_dir  # noqa: E402
-from forecast.sources.arrivals import load_arrivals  # noqa: E402
+from forecast.evaluation.backtest import BacktestSpec, data_hashes, git_sha, run_backtest  # noqa: E402
 from forecast.sources.knmi import load_knmi  # noqa: E402
+from forecast.stores.arrivals import load_arrivals  # noqa: E402
 
 VARIANTS = [
     ("OLD pooled (before this study)", OLD, None),

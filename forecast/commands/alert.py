@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from forecast import outlook as ol
 from forecast.commands.outlook import add_now_option, make_outlook, parse_now, parse_thresholds
 from forecast.errors import ConfigError
+from forecast.products import outlook as ol
 
 FORMATS = ("table", "csv", "json")
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast import arrivals_store, config
+from forecast import config
 from forecast.errors import ConfigError
 from forecast.sources import arrivals
+from forecast.stores import arrivals as arrivals_store
 
 FORMATS = ("table", "csv", "json")
 
@@ -176,7 +177,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    df = arrivals.load_arrivals()
+    df = arrivals_store.load_arrivals()
     table = arrivals_store.totals(df, args.by)
     if args.last is not None:
         if args.last < 1:

@@ -135,7 +135,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def load_inputs(args):
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.stores.arrivals import load_arrivals
 
     arrivals = load_arrivals()
     weather, label = None, None
@@ -144,7 +144,7 @@ def load_inputs(args):
 
         weather = load_knmi(args.knmi_file)
     elif args.weather_source == "openmeteo":
-        from forecast import weather as W
+        from forecast.stores import weather as W
 
         start = pd.Timestamp("2018-01-01").date()
         weather = W.load_hourly(start, pd.Timestamp(args.end).date(), kind=args.weather_kind)
@@ -155,7 +155,7 @@ def load_inputs(args):
 
 
 def run(args) -> int:
-    from forecast import backtest as B
+    from forecast.evaluation import backtest as B
 
     spec = B.BacktestSpec(
         start=args.start,

@@ -13,10 +13,10 @@ import pandas as pd
 def default_path(weather_source: str) -> Path:
     """Where ``forecast model fit`` saves a model by default (git-ignored data folder).
 
-    ``forecast.pipeline.forecast_days`` reuses the model saved there (see
-    ``forecast.pipeline.saved_model``).
+    ``forecast.model.pipeline.forecast_days`` reuses the model saved there (see
+    ``forecast.model.pipeline.saved_model``).
     """
-    from forecast.pipeline import saved_model_path
+    from forecast.model.pipeline import saved_model_path
 
     return saved_model_path(weather_source)
 
@@ -75,9 +75,9 @@ def _print_info(info: dict, fmt: str, path: Path) -> None:
 
 
 def run_fit(args) -> int:
-    from forecast import features as F
-    from forecast.pipeline import TRAIN_START, fit_default_model, tide_sky_table
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.features import build as F
+    from forecast.model.pipeline import TRAIN_START, fit_default_model, tide_sky_table
+    from forecast.stores.arrivals import load_arrivals
 
     arrivals = load_arrivals()
     weather = None
@@ -100,7 +100,7 @@ def run_fit(args) -> int:
 
 
 def run_show(args) -> int:
-    from forecast.model import LeadBandModel
+    from forecast.model.crossing import LeadBandModel
 
     path = Path(args.path) if args.path else default_path("knmi")
     model = LeadBandModel.load(path)

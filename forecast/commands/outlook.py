@@ -1,7 +1,7 @@
 """``forecast outlook``: the weekly outlook for planners (and the shared outlook builder).
 
 :func:`make_outlook` gathers the data (arrivals, weather, model) and returns the outlook
-dictionary of :mod:`forecast.outlook`; the ``alert`` and ``report`` commands reuse it.
+dictionary of :mod:`forecast.products.outlook`; the ``alert`` and ``report`` commands reuse it.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from forecast import config
-from forecast import outlook as ol
 from forecast.errors import ConfigError, ForecastError
+from forecast.products import outlook as ol
 
 FORMATS = ("table", "csv", "json")
 
@@ -153,13 +153,13 @@ def choose_weather(
         return "knmi", knmi.loc[: days[-1]], info, days, notices
     ds, why = None, ""
     if weather_file is not None:
-        from forecast.weather import read_weather_file
+        from forecast.stores.weather import read_weather_file
 
         ds = read_weather_file(weather_file)
         origin_label = f"file {weather_file}"
     else:
         try:
-            from forecast.weather import load_forecast_latest
+            from forecast.stores.weather import load_forecast_latest
 
             ds = load_forecast_latest()
             origin_label = "cached Open-Meteo forecast"
@@ -212,10 +212,10 @@ def choose_weather(
 def _predictor():
     """The pipeline with on-disk caches of the fitted model and tide/sky table."""
     try:
-        from forecast import pipeline  # noqa: F401
+        from forecast.model import pipeline  # noqa: F401
     except ImportError as exc:
         raise ConfigError(
-            f"the forecasting pipeline (forecast.pipeline.forecast_days) is not available: {exc}"
+            f"the forecasting pipeline (forecast.model.pipeline.forecast_days) is not available: {exc}"
         ) from exc
     return CachedPredictor()
 
@@ -248,7 +248,7 @@ def _frame_hash(*frames) -> str:
 
 
 class CachedPredictor:
-    """:func:`forecast.pipeline.forecast_days` with disk caches for speed.
+    """:func:`forecast.model.pipeline.forecast_days` with disk caches for speed.
 
     - The tide/sky table (astronomy only) for ``pipeline.TRAIN_START`` to the end of next
       year is computed once and kept under ``config.cache_dir()/outlook/`` (keyed by the
@@ -271,7 +271,7 @@ class CachedPredictor:
 
     # -- tide and sky --------------------------------------------------------
     def tide_sky(self, end: pd.Timestamp) -> pd.DataFrame | None:
-        from forecast import pipeline as P
+        from forecast.model import pipeline as P
 
         end = pd.Timestamp(end)
         if self._tide_sky is None or self._tide_sky.index[-1] < end:
@@ -297,7 +297,7 @@ class CachedPredictor:
         return self._tide_sky.loc[:end]
 
     def _prime(self, end: pd.Timestamp) -> pd.DataFrame | None:
-        from forecast import pipeline as P
+        from forecast.model import pipeline as P
 
         table = self.tide_sky(end)
         if table is not None:
@@ -308,7 +308,7 @@ class CachedPredictor:
 
     # -- training weather -----------------------------------------------------
     def train_weather(self, source: str, origin: pd.Timestamp):
-        from forecast import features as F
+        from forecast.features import build as F
 
         if source == "none":
             return None
@@ -332,9 +332,9 @@ class CachedPredictor:
         """
         import hashlib
 
-        from forecast import features as F
-        from forecast import pipeline as P
-        from forecast import weather as W
+        from forecast.features import build as F
+        from forecast.model import pipeline as P
+        from forecast.stores import weather as W
 
         root = W.cache_root()
         h = hashlib.sha256(f"{origin:%Y%m%d}{self.code}".encode())
@@ -370,8 +370,8 @@ class CachedPredictor:
         ``horizons`` defaults to the pipeline's ``TRAIN_HORIZONS`` (1-7 days); see
         :func:`train_horizons` for longer lead times.
         """
-        from forecast import pipeline as P
-        from forecast.model import LeadBandModel
+        from forecast.model import pipeline as P
+        from forecast.model.crossing import LeadBandModel
 
         origin = pd.Timestamp(origin)
         horizons = tuple(horizons or P.TRAIN_HORIZONS)
@@ -412,7 +412,7 @@ class CachedPredictor:
         arrivals=None,
         thresholds=config.BUSY_THRESHOLDS,
     ):
-        """Forecast ``days`` (as :func:`forecast.pipeline.forecast_days`).
+        """Forecast ``days`` (as :func:`forecast.model.pipeline.forecast_days`).
 
         CrossingModel fits and predicts single-threaded itself (see forecast/model.py).
         """
@@ -427,7 +427,7 @@ class CachedPredictor:
         arrivals=None,
         thresholds=config.BUSY_THRESHOLDS,
     ):
-        from forecast import pipeline as P
+        from forecast.model import pipeline as P
 
         days = pd.DatetimeIndex(days)
         horizons = train_horizons(days, origin)
@@ -461,7 +461,7 @@ def train_horizons(days, origin) -> tuple[int, ...]:
     earlier, so stale recent-history terms (e.g. "97 days since the last known
     crossing") are ones the model has learnt from, not values it never saw.
     """
-    from forecast import pipeline as P
+    from forecast.model import pipeline as P
 
     lead = (pd.DatetimeIndex(days) - pd.Timestamp(origin)).days
     h0, h1 = int(lead.min()), int(lead.max())
@@ -481,7 +481,7 @@ def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestam
     weather before it). Last: arrivals known up to the day before, and KNMI weather for
     all 7 days.
     """
-    from forecast import pipeline as P
+    from forecast.model import pipeline as P
 
     first = max(
         P.TRAIN_START + pd.Timedelta(days=REPLAY_MIN_TRAINING_DAYS),
@@ -497,7 +497,7 @@ def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestam
 
 def check_replay_day(first_day: pd.Timestamp, arrivals: pd.DataFrame) -> None:
     """Raise :class:`ConfigError` unless a replay can start on ``first_day``."""
-    from forecast import pipeline as P
+    from forecast.model import pipeline as P
     from forecast.sources.knmi import load_knmi
 
     knmi = load_knmi()
@@ -545,14 +545,14 @@ def make_outlook(
     compare : bool
         Compare with the previous saved outlook.
     predict : callable, optional
-        Stand-in for :func:`forecast.pipeline.forecast_days` (tests).
+        Stand-in for :func:`forecast.model.pipeline.forecast_days` (tests).
 
     Returns
     -------
     (outlook, arrivals) : (dict, DataFrame)
         The outlook dictionary and the arrivals known at issue.
     """
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.stores.arrivals import load_arrivals
 
     predict = predict or _predictor()
     issued = ol.issued_now(now_utc)
@@ -621,7 +621,7 @@ def make_outlook(
         )
     year_end = None
     if scenarios:
-        from forecast import scenarios as sc
+        from forecast.products import scenarios as sc
         from forecast.sources.knmi import load_knmi
 
         cache = None
@@ -775,9 +775,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_scenario(args: argparse.Namespace, thresholds: tuple[int, ...]) -> int:
-    from forecast import scenarios as sc
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.products import scenarios as sc
     from forecast.sources.knmi import load_knmi
+    from forecast.stores.arrivals import load_arrivals
 
     text = str(args.scenario)
     try:

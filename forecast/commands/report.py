@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast import config, report
-from forecast import outlook as ol
+from forecast import config
+from forecast.products import outlook as ol
+from forecast.products import report
 
 
 def add_parser(subparsers) -> None:
@@ -41,7 +42,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forecast.commands.outlook import make_outlook, parse_date, write_latest
-    from forecast.sources.arrivals import load_arrivals
+    from forecast.stores.arrivals import load_arrivals
 
     latest = config.out_dir() / "outlook.json"
     if args.as_of:

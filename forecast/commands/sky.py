@@ -18,7 +18,7 @@ def _hm(values) -> list[str]:
 
 
 def sky_table(first: pd.Timestamp, last: pd.Timestamp, lat: float, lon: float) -> pd.DataFrame:
-    from forecast.sky import night_sky
+    from forecast.features.sky import night_sky
 
     s = night_sky(pd.date_range(first, last, freq="D"), lat=lat, lon=lon)
     return pd.DataFrame(

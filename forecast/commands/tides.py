@@ -105,7 +105,7 @@ def _utc_and_local(times: pd.Series) -> tuple[list[str], list[str]]:
 
 def high_low_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
     """HW/LW of the UTC days first..last as printable rows."""
-    from forecast.tides import high_low_waters
+    from forecast.features.tides import high_low_waters
 
     hl = high_low_waters(station, first, last + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
     utc, uk = _utc_and_local(hl["time_utc"])
@@ -120,7 +120,7 @@ def high_low_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.
 
 
 def nights_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-    from forecast.tides import night_tide_features
+    from forecast.features.tides import night_tide_features
 
     f = night_tide_features(pd.date_range(first, last, freq="D"), station=station)
     first_dark = [

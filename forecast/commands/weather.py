@@ -8,10 +8,10 @@ import sys
 
 import pandas as pd
 
-from forecast import weather
 from forecast.errors import ConfigError
-from forecast.sites import parse_sites
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import parse_sites
+from forecast.stores import weather
 
 _KINDS = ("archive", "marine", "forecast", "historical-forecast")
 

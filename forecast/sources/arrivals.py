@@ -9,8 +9,8 @@ Source: Home Office, "Migrants detected crossing the English Channel in small bo
 - :func:`get_bytes` / :func:`get_text` are the thin network calls (timeout, bounded
   retries on 429 and 5xx honouring ``Retry-After``, :class:`SourceError` otherwise),
   built on :mod:`forecast.sources.http`.
-- :func:`load_arrivals` returns the project's arrivals store if present, else the
-  committed snapshot ``data/snapshot/arrivals.csv``.
+- The store that keeps what was fetched (and reads the committed snapshot when there
+  is none) is :mod:`forecast.stores.arrivals`; this module keeps no state.
 
 The Home Office day is the UK calendar day (00:00-23:59 ``Europe/London``); dates are
 kept as plain dates (normalised, tz-naive ``DatetimeIndex`` named ``date``).
@@ -142,68 +142,6 @@ def check_daily_index(index: pd.DatetimeIndex, where: str) -> None:
             f"{where}: {len(gaps)} day(s) missing, first {gaps[0].date()}; "
             "expected one row per day with no gaps (zeros included)."
         )
-
-
-def _snapshot_release(readme: Path) -> str | None:
-    """Release date (ISO) stated in the snapshot README's "| release date | ... |" row."""
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    m = re.search(r"^\|\s*release date\s*\|\s*(\d{4}-\d{2}-\d{2})\s*\|", text, re.MULTILINE)
-    return m.group(1) if m else None
-
-
-def load_arrivals(now_utc: dt.datetime | None = None) -> pd.DataFrame:
-    """Daily arrivals from the project's store, else from the committed snapshot.
-
-    Parameters
-    ----------
-    now_utc : datetime, optional
-        Time (UTC, tz-aware) used to compute the data's age; default now.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``date`` (daily UK calendar days, no gaps), columns ``people`` [people],
-        ``boats`` [boats], ``boats_uncontrolled`` [boats] (Int64, NA before 2023),
-        ``notes`` [str]. ``attrs``: ``source`` (text), ``end_date`` (ISO date),
-        ``retrieved_utc`` (ISO time or None for the snapshot), ``release_date`` (ISO date
-        of the spreadsheet release, or None), ``age_days`` (days
-        from ``end_date`` to today's UK date), ``origin`` (``"store"`` or
-        ``"snapshot"``), ``attribution``.
-    """
-    from forecast import arrivals_store
-
-    store = arrivals_store.ArrivalsStore()
-    if store.exists():
-        df = store.read()
-        meta = store.read_meta()
-        df.attrs["source"] = meta.get("source", f"arrivals store {store.path}")
-        df.attrs["release_date"] = meta.get("release_date")
-        df.attrs["retrieved_utc"] = meta.get("retrieved_utc")
-        df.attrs["origin"] = "store"
-    else:
-        path = config.snapshot_dir() / SNAPSHOT_NAME
-        if not path.exists():
-            raise DataFormatError(
-                f"no arrivals data: neither the store {store.path} nor the snapshot {path} "
-                "exists. Run 'forecast arrivals update' (needs internet) or restore "
-                "data/snapshot/arrivals.csv from git."
-            )
-        df = read_arrivals_csv(path)
-        release = _snapshot_release(path.parent / "README.md")
-        df.attrs["source"] = (
-            f"data/snapshot/{path.name}, Home Office time-series release {release or '(date unknown)'}"
-        )
-        df.attrs["release_date"] = release
-        df.attrs["retrieved_utc"] = None
-        df.attrs["origin"] = "snapshot"
-    end = df.index[-1].date()
-    df.attrs["end_date"] = end.isoformat()
-    df.attrs["age_days"] = (uk_today(now_utc) - end).days
-    df.attrs["attribution"] = ATTRIBUTION
-    return df
 
 
 # ---------------------------------------------------------------------------

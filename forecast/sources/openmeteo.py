@@ -46,8 +46,8 @@ import xarray as xr
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
-from forecast.sites import Site
 from forecast.sources import http
+from forecast.sources.sites import Site
 
 OPEN_METEO = "Weather data by Open-Meteo.com (https://open-meteo.com/), CC BY 4.0"
 ERA5_CREDIT = (

@@ -2,7 +2,7 @@
 
 Every baseline has ``fit(X, y)`` (training days: features and people) and
 ``predict_distribution(X, thresholds, grid)`` returning the same columns as
-:meth:`forecast.model.CrossingModel.predict_distribution`, so the backtest scores them
+:meth:`forecast.model.crossing.CrossingModel.predict_distribution`, so the backtest scores them
 all the same way.
 
 - :class:`Climatology`: the empirical distribution of people on training days of the
@@ -22,7 +22,7 @@ all the same way.
     rain (thresholds in :class:`RuleConfig`).
 
 The weather-free count model (arrivals history + calendar only) is a
-:class:`forecast.model.CrossingModel` with ``weather_source="none"``, built by the
+:class:`forecast.model.crossing.CrossingModel` with ``weather_source="none"``, built by the
 backtest.
 """
 
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
-from forecast.features import DEFAULT_CONFIG, FeatureConfig
-from forecast.model import GRID_LEVELS, NAMED_LEVELS, grid_columns
+from forecast.features.build import DEFAULT_CONFIG, FeatureConfig
+from forecast.model.crossing import GRID_LEVELS, NAMED_LEVELS, grid_columns
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -410,7 +411,7 @@ def totals(df: pd.DataFrame, by: str = "year") -> pd.DataFrame:
     Parameters
     ----------
     df : DataFrame
-        Daily arrivals (see :func:`forecast.sources.arrivals.load_arrivals`).
+        Daily arrivals (see :func:`forecast.stores.arrivals.load_arrivals`).
     by : {"year", "month", "week"}
         ``week`` is the ISO week (Monday to Sunday), labelled like ``2024-W33``.
 
@@ -490,3 +491,68 @@ def coverage(df: pd.DataFrame, now_utc: dt.datetime | None = None) -> dict:
         "retrieved_utc": df.attrs.get("retrieved_utc"),
         "attribution": arrivals.ATTRIBUTION,
     }
+
+
+# ---------------------------------------------------------------------------
+# Reading: the store if there is one, else the committed snapshot
+# ---------------------------------------------------------------------------
+
+
+def _snapshot_release(readme: Path) -> str | None:
+    """Release date (ISO) stated in the snapshot README's "| release date | ... |" row."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    m = re.search(r"^\|\s*release date\s*\|\s*(\d{4}-\d{2}-\d{2})\s*\|", text, re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def load_arrivals(now_utc: dt.datetime | None = None) -> pd.DataFrame:
+    """Daily arrivals from the project's store, else from the committed snapshot.
+
+    Parameters
+    ----------
+    now_utc : datetime, optional
+        Time (UTC, tz-aware) used to compute the data's age; default now.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date`` (daily UK calendar days, no gaps), columns ``people`` [people],
+        ``boats`` [boats], ``boats_uncontrolled`` [boats] (Int64, NA before 2023),
+        ``notes`` [str]. ``attrs``: ``source`` (text), ``end_date`` (ISO date),
+        ``retrieved_utc`` (ISO time or None for the snapshot), ``release_date`` (ISO date
+        of the spreadsheet release, or None), ``age_days`` (days
+        from ``end_date`` to today's UK date), ``origin`` (``"store"`` or
+        ``"snapshot"``), ``attribution``.
+    """
+    store = ArrivalsStore()
+    if store.exists():
+        df = store.read()
+        meta = store.read_meta()
+        df.attrs["source"] = meta.get("source", f"arrivals store {store.path}")
+        df.attrs["release_date"] = meta.get("release_date")
+        df.attrs["retrieved_utc"] = meta.get("retrieved_utc")
+        df.attrs["origin"] = "store"
+    else:
+        path = config.snapshot_dir() / arrivals.SNAPSHOT_NAME
+        if not path.exists():
+            raise DataFormatError(
+                f"no arrivals data: neither the store {store.path} nor the snapshot {path} "
+                "exists. Run 'forecast arrivals update' (needs internet) or restore "
+                "data/snapshot/arrivals.csv from git."
+            )
+        df = read_arrivals_csv(path)
+        release = _snapshot_release(path.parent / "README.md")
+        df.attrs["source"] = (
+            f"data/snapshot/{path.name}, Home Office time-series release {release or '(date unknown)'}"
+        )
+        df.attrs["release_date"] = release
+        df.attrs["retrieved_utc"] = None
+        df.attrs["origin"] = "snapshot"
+    end = df.index[-1].date()
+    df.attrs["end_date"] = end.isoformat()
+    df.attrs["age_days"] = (arrivals.uk_today(now_utc) - end).days
+    df.attrs["attribution"] = arrivals.ATTRIBUTION
+    return df

@@ -2,7 +2,7 @@
 
 :func:`forecast_days` takes the days to forecast, the forecast origin (the last day whose
 arrivals are known) and a weather source, builds the features, fits (or reuses) a
-:class:`forecast.model.CrossingModel` on everything known at the origin, and returns
+:class:`forecast.model.crossing.CrossingModel` on everything known at the origin, and returns
 one row per day with the probability of any crossing, the red/amber/green class,
 expected people and boats, quantiles, busy-day probabilities and the driver columns.
 """
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import config
-from forecast import features as F
 from forecast.errors import ConfigError, DataFormatError
-from forecast.model import CrossingModel, LeadBandModel
+from forecast.features import build as F
+from forecast.model.crossing import CrossingModel, LeadBandModel
 
 #: First training day (arrivals start 2018-01-01; the level terms need some history).
 TRAIN_START = pd.Timestamp("2018-03-01")
@@ -165,7 +165,7 @@ def banded_training_rows(
     bands: Sequence[Sequence[int]] = LEAD_BANDS,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """:func:`training_rows` of each band, one table sorted by date (stable: the first
-    band's row of a day comes first), for :class:`forecast.model.LeadBandModel`.
+    band's row of a day comes first), for :class:`forecast.model.crossing.LeadBandModel`.
 
     Each band sees every training day once, from an origin as many days earlier as
     its cycle says; the table's ``horizon`` column routes rows to the bands.
@@ -193,7 +193,7 @@ def load_weather(weather_source: str, weather, days: pd.DatetimeIndex):
         from forecast.sources.knmi import load_knmi
 
         return load_knmi()
-    from forecast import weather as W
+    from forecast.stores import weather as W
 
     # history (reanalysis) for training, the latest forecasts for the days ahead
     end = (days.max() + pd.Timedelta(days=1)).date()
@@ -340,7 +340,7 @@ def forecast_days(
     weather : DataFrame or xarray.Dataset, optional
         Weather input (default: the bundled KNMI file or the Open-Meteo cache).
     arrivals : pandas.DataFrame, optional
-        Daily arrivals (default :func:`forecast.sources.arrivals.load_arrivals`).
+        Daily arrivals (default :func:`forecast.stores.arrivals.load_arrivals`).
     thresholds : sequence of int
         Busy-day thresholds N [people] for ``p_gt_<N>``.
     model : LeadBandModel or CrossingModel, optional
@@ -373,7 +373,7 @@ def forecast_days(
         raise ConfigError("no days to forecast; pass at least one date after the origin.")
     origin = pd.Timestamp(origin).normalize()
     if arrivals is None:
-        from forecast.sources.arrivals import load_arrivals
+        from forecast.stores.arrivals import load_arrivals
 
         arrivals = load_arrivals()
     arrivals_end = arrivals.index[-1]
@@ -433,7 +433,7 @@ def forecast_days(
         if col in X.columns:
             out[col] = X[col].to_numpy()
     try:
-        from forecast.tides import night_tide_features
+        from forecast.features.tides import night_tide_features
 
         hw = night_tide_features(days)
         if "first_dark_hw_utc" in hw.columns:

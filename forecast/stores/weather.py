@@ -34,8 +34,8 @@ import xarray as xr
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
-from forecast.sites import Site, default_sites
 from forecast.sources import openmeteo as om
+from forecast.sources.sites import Site, default_sites
 
 #: Earliest day fetched by default for the reanalysis history [UTC date].
 DEFAULT_HISTORY_START = dt.date(2018, 1, 1)
@@ -289,7 +289,7 @@ def update(
         Inclusive UTC days (history kinds). Defaults: 2018-01-01 (2022-01-01 for the
         historical forecast) to today minus 6 days (minus 1 for the historical forecast).
     sites : sequence of Site, optional
-        Default :func:`forecast.sites.default_sites`.
+        Default :func:`forecast.sources.sites.default_sites`.
     url, marine_url : str, optional
         Endpoint overrides (else env vars, else the public URLs).
     model, marine_model : str, optional

@@ -166,7 +166,7 @@ def _constituent_arrays(st: StationConstants):
     unknown = [n for n in st.names if n not in _TABLE]
     if unknown:
         raise DataFormatError(
-            f"tide station {st.port}: constituents {unknown} are not supported by forecast.tides; "
+            f"tide station {st.port}: constituents {unknown} are not supported by forecast.features.tides; "
             f"supported: {', '.join(sorted(_TABLE))}"
         )
     dood = np.array([_TABLE[n][0] for n in st.names], dtype=float)
@@ -389,7 +389,7 @@ def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
         minus lowest LW in the window) and ``spring_neap_index`` [1] = (range - mean
         neap range) / (mean spring range - mean neap range), clipped to 0..1.
     """
-    from forecast.sky import DEFAULT_LAT, DEFAULT_LON, is_dark
+    from forecast.features.sky import DEFAULT_LAT, DEFAULT_LON, is_dark
 
     idx = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(dates))).normalize()
     if idx.tz is not None:

@@ -1,6 +1,6 @@
 """The HTML page: a self-contained report of an outlook.
 
-:func:`render_html` turns an outlook dictionary (:func:`forecast.outlook.build_outlook`)
+:func:`render_html` turns an outlook dictionary (:func:`forecast.products.outlook.build_outlook`)
 into one HTML file with no external requests: charts are drawn with matplotlib as SVG
 and embedded as ``data:`` URIs, CSS is inline, there are no scripts and no web fonts.
 The page is responsive (viewport meta, fluid images, tables that wrap) so it reads on a
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import config
-from forecast.outlook import CONFIDENT_DAYS, busy_nights_all, model_text, skill_line
+from forecast.products.outlook import CONFIDENT_DAYS, busy_nights_all, model_text, skill_line
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#b7791f", "green": "#2e7d4f"}  # as the strip
 
@@ -259,7 +259,7 @@ def render_html(outlook: dict, arrivals: pd.DataFrame | None = None) -> str:
     Parameters
     ----------
     outlook : dict
-        From :func:`forecast.outlook.build_outlook` (or a saved outlook JSON).
+        From :func:`forecast.products.outlook.build_outlook` (or a saved outlook JSON).
     arrivals : DataFrame, optional
         Known arrivals, for the year-to-date chart.
 

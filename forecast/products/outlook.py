@@ -1,6 +1,6 @@
 """What users read: the weekly outlook and busy-night alerts.
 
-This module turns a prediction frame from :func:`forecast.pipeline.forecast_days`
+This module turns a prediction frame from :func:`forecast.model.pipeline.forecast_days`
 (one row per Home Office day with ``p_any``, ``rag``, ``expected_people``,
 ``q10``/``q50``/``q90``, ``p_gt_<N>``, ``expected_boats`` and driver columns) into an
 *outlook*: a plain, JSON-serialisable dictionary that the terminal table, CSV, JSON,
@@ -142,7 +142,7 @@ def check_prediction(pred: pd.DataFrame, thresholds: Iterable[int] = ()) -> None
     if missing:
         raise DataFormatError(
             f"prediction frame lacks column(s) {missing} (has {list(pred.columns)}); "
-            "forecast.pipeline.forecast_days must return the columns listed in docs/CONTRACTS.md."
+            "forecast.model.pipeline.forecast_days must return the columns listed in docs/CONTRACTS.md."
         )
     if not isinstance(pred.index, pd.DatetimeIndex):
         raise DataFormatError(
@@ -516,7 +516,7 @@ def build_outlook(
     Parameters
     ----------
     pred : DataFrame
-        Output of :func:`forecast.pipeline.forecast_days` for the outlook days.
+        Output of :func:`forecast.model.pipeline.forecast_days` for the outlook days.
     first_day : Timestamp
         First Home Office day of the outlook.
     arrivals : DataFrame
@@ -532,7 +532,7 @@ def build_outlook(
     actual : DataFrame, optional
         Observed arrivals for the outlook days (as-of replays).
     year_end : dict, optional
-        Year-end scenario bands (:func:`forecast.scenarios.year_end_bands`).
+        Year-end scenario bands (:func:`forecast.products.scenarios.year_end_bands`).
     random_state : int
         Seed of the Monte Carlo week total.
     notices : iterable of str

@@ -224,7 +224,7 @@ def hourly_weather_features(
         raise DataFormatError(
             "hourly weather Dataset needs a 'time' coordinate and a 'wind_speed_10m' [kn] "
             f"variable (has coords {list(ds.coords)}, variables {list(ds.data_vars)}); "
-            "load it with forecast.weather.load_hourly()."
+            "load it with forecast.stores.weather.load_hourly()."
         )
     if site is not None:
         if "site" not in ds.dims or site not in ds["site"].values:
@@ -687,7 +687,7 @@ def calendar_features(dates) -> pd.DataFrame:
     )
 
 
-#: Tide and sky columns joined when forecast.tides / forecast.sky are available.
+#: Tide and sky columns joined when forecast.features.tides / forecast.features.sky are available.
 TIDE_COLUMNS = ("hw_in_darkness", "tidal_range", "spring_neap_index")
 SKY_COLUMNS = ("darkness_hours", "moon_illumination", "moonlit_fraction")
 
@@ -695,22 +695,22 @@ SKY_COLUMNS = ("darkness_hours", "moon_illumination", "moonlit_fraction")
 def tide_sky_features(dates) -> pd.DataFrame:
     """Tide and sky features of the night before each day D (empty if modules absent).
 
-    Joins ``forecast.tides.night_tide_features`` (high water in darkness, tidal range,
-    spring-neap index) and ``forecast.sky.night_sky`` (hours of darkness, moon
+    Joins ``forecast.features.tides.night_tide_features`` (high water in darkness, tidal range,
+    spring-neap index) and ``forecast.features.sky.night_sky`` (hours of darkness, moon
     illumination, moonlit share of darkness) when those modules exist. Both depend on
     the date only (astronomy), so they never leak.
     """
     dates = as_dates(dates)
     parts = []
     try:
-        from forecast.tides import night_tide_features
+        from forecast.features.tides import night_tide_features
     except ImportError:
         night_tide_features = None
     if night_tide_features is not None:
         tide = night_tide_features(dates)
         parts.append(tide.reindex(dates)[[c for c in TIDE_COLUMNS if c in tide.columns]])
     try:
-        from forecast.sky import night_sky
+        from forecast.features.sky import night_sky
     except ImportError:
         night_sky = None
     if night_sky is not None:
@@ -759,7 +759,7 @@ def weather_table(
         if isinstance(weather, pd.DataFrame):
             raise ConfigError(
                 "weather_source='openmeteo' expects an hourly xarray.Dataset "
-                "(forecast.weather.load_hourly), got a DataFrame; use weather_source='knmi' "
+                "(forecast.stores.weather.load_hourly), got a DataFrame; use weather_source='knmi' "
                 "for daily station data."
             )
         table = hourly_weather_features(weather, cfg=cfg)

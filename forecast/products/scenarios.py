@@ -24,15 +24,15 @@ import pandas as pd
 from forecast import config
 from forecast.errors import ConfigError
 
-#: Signature of :func:`forecast.pipeline.forecast_days`.
+#: Signature of :func:`forecast.model.pipeline.forecast_days`.
 Predictor = Callable[..., pd.DataFrame]
 
 KNMI_LABEL = "KNMI station 340 Woensdrecht, observed (inland regional proxy, 213 km from Dover)"
 
 
 def default_predictor() -> Predictor:
-    """:func:`forecast.pipeline.forecast_days` (imported lazily)."""
-    from forecast.pipeline import forecast_days
+    """:func:`forecast.model.pipeline.forecast_days` (imported lazily)."""
+    from forecast.model.pipeline import forecast_days
 
     return forecast_days
 
@@ -145,7 +145,7 @@ def year_end_bands(
         Years to use (default: every year that covers the remaining days, before the
         target year).
     predict : callable, optional
-        :func:`forecast.pipeline.forecast_days` or a stand-in with its signature.
+        :func:`forecast.model.pipeline.forecast_days` or a stand-in with its signature.
 
     Returns
     -------

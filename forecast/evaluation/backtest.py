@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from forecast import config
-from forecast import features as F
-from forecast import metrics as M
-from forecast.baselines import default_baselines
 from forecast.errors import ConfigError, ForecastError
-from forecast.model import (
+from forecast.evaluation import metrics as M
+from forecast.evaluation.baselines import default_baselines
+from forecast.features import build as F
+from forecast.model.crossing import (
     GRID_LEVELS,
     NAMED_LEVELS,
     LeadBandModel,
@@ -42,7 +42,7 @@ from forecast.model import (
     grid_columns,
     single_threaded,
 )
-from forecast.pipeline import (
+from forecast.model.pipeline import (
     LEAD_BANDS,
     TRAIN_HORIZONS,
     TRAIN_START,
@@ -296,7 +296,7 @@ def assert_no_leakage(
             raise LeakageError(
                 f"features {changed} at origin {origin.date()} change when arrivals after the "
                 f"origin are {name}: they use data from after the origin. Build them from "
-                "arrivals up to the origin only (see forecast.features.arrivals_features)."
+                "arrivals up to the origin only (see forecast.features.build.arrivals_features)."
             )
 
 
@@ -535,7 +535,7 @@ def run_backtest(
 def _warm_worker() -> None:
     """Import what a refit needs (run in each new worker while the main process builds
     the features, so the workers are ready when the refits start)."""
-    import forecast.model  # noqa: F401
+    import forecast.model.crossing  # noqa: F401
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Every physical driver on one hourly UTC axis per site: weather, waves, tide, sky.
 
 :func:`hourly_inputs` is the one call of the input layer: it reads the Open-Meteo cache
-(:func:`forecast.weather.load_hourly`, never the network) and adds, for every site and
+(:func:`forecast.stores.weather.load_hourly`, never the network) and adds, for every site and
 hour, the predicted tide level at the nearest tide gauge and the sun's altitude
 (darkness), plus the moon's altitude and illumination for the Strait.
 :func:`add_tide_and_sky` does the adding for any ``(time, site)`` dataset, such as a
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast import sky, tides
 from forecast.errors import DataFormatError
+from forecast.features import sky, tides
 from forecast.sources.tides import STATIONS, load_station, station_key
 
 #: Nautical darkness: sun's centre more than 12 deg below the horizon.
@@ -92,7 +92,7 @@ def add_tide_and_sky(ds: xr.Dataset, station: str | None = None) -> xr.Dataset:
     if missing:
         raise DataFormatError(
             f"weather dataset lacks coordinate(s) {missing}; expected dims (time, site) with "
-            "site_lat/site_lon as returned by forecast.weather.load_hourly()."
+            "site_lat/site_lon as returned by forecast.stores.weather.load_hourly()."
         )
     times = pd.DatetimeIndex(ds.indexes["time"])
     if times.tz is not None:
@@ -153,7 +153,7 @@ def hourly_inputs(
     start, end : date, str or Timestamp
         Inclusive UTC bounds (a plain date as ``end`` includes that whole day).
     kind : {"archive", "historical_forecast", "forecast"}
-        Which cached weather (see :func:`forecast.weather.load_hourly`).
+        Which cached weather (see :func:`forecast.stores.weather.load_hourly`).
     sites : sequence of str, optional
         Site ids (default: every cached site).
     station : str, optional
@@ -162,9 +162,9 @@ def hourly_inputs(
     Returns
     -------
     xarray.Dataset
-        As :func:`forecast.weather.load_hourly` plus the variables of
+        As :func:`forecast.stores.weather.load_hourly` plus the variables of
         :func:`add_tide_and_sky`; every variable carries ``attrs["units"]``.
     """
-    from forecast.weather import load_hourly
+    from forecast.stores.weather import load_hourly
 
     return add_tide_and_sky(load_hourly(start, end, kind=kind, sites=sites), station=station)

@@ -442,7 +442,7 @@ class CrossingModel(_SkopsFile, BaseEstimator):
     def _check_X(self, X, fitting: bool) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
             raise ConfigError(
-                "CrossingModel needs a pandas DataFrame from forecast.features.build_features "
+                "CrossingModel needs a pandas DataFrame from forecast.features.build.build_features "
                 f"(got {type(X).__name__}); feature names and the weather source are checked."
             )
         src = X.attrs.get("weather_source")
@@ -462,7 +462,7 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             raise ConfigError(
                 f"features {missing} used in training (weather source "
                 f"{self.weather_source_!r}) are missing from the input; rebuild them with "
-                "forecast.features.build_features for the same source (tide/sky modules "
+                "forecast.features.build.build_features for the same source (tide/sky modules "
                 "must be present if they were at training)."
             )
         return X[names].to_numpy(dtype=float)
@@ -823,7 +823,7 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
         """Row positions of ``X`` for each band (by its ``horizon`` column [days])."""
         if not isinstance(X, pd.DataFrame) or "horizon" not in X.columns:
             raise ConfigError(
-                "LeadBandModel needs the feature table of forecast.features.build_features "
+                "LeadBandModel needs the feature table of forecast.features.build.build_features "
                 "with its 'horizon' column [days] (the lead time of each row)."
             )
         h = X["horizon"].to_numpy(dtype=float)
@@ -832,7 +832,7 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
             raise ConfigError(
                 f"lead time {h[outside][0]:g} day(s) is outside the bands this model serves "
                 f"({[list(b) for b in bands]}); fit a model for those lead times "
-                "(forecast.pipeline.fit_default_model(horizons=...))."
+                "(forecast.model.pipeline.fit_default_model(horizons=...))."
             )
         return [np.flatnonzero(np.isin(h, b)) for b in bands]
 
@@ -858,7 +858,7 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
             if len(rows) == 0:
                 raise DataFormatError(
                     f"no training rows with a horizon in lead band {list(bands[k])}; build "
-                    "the rows with forecast.pipeline.banded_training_rows for these bands."
+                    "the rows with forecast.model.pipeline.banded_training_rows for these bands."
                 )
             Xb = X.iloc[rows]
             Xb.attrs.update(X.attrs)
@@ -963,8 +963,8 @@ def grid_columns() -> list[str]:
 
 #: Types a saved CrossingModel may contain beyond skops' defaults.
 TRUSTED_TYPES = (
-    "forecast.model.CrossingModel",
-    "forecast.model.LeadBandModel",
+    "forecast.model.crossing.CrossingModel",
+    "forecast.model.crossing.LeadBandModel",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",

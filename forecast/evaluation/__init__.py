@@ -1,0 +1,1 @@
+"""Evaluation: rolling-origin backtests, baselines, proper scores."""

@@ -1,0 +1,1 @@
+"""Inputs and features: tides, sky, hourly inputs, one row per Home Office day."""

@@ -1,0 +1,1 @@
+"""The model: scikit-learn estimators and the training/prediction pipeline."""

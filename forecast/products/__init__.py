@@ -1,0 +1,1 @@
+"""Products: the outlook, alerts, scenarios and the HTML page."""

@@ -1,0 +1,1 @@
+"""Stores and caches: the arrivals store, the weather cache, saved models."""
