@@ -1,8 +1,10 @@
 """The ``forecast`` command line: parses arguments, calls stage functions, prints/writes.
 
 Each sub-command lives in ``forecast/commands/<name>.py`` and registers itself with
-``add_parser(subparsers)``. Modules are imported lazily-on-registration so that one
-broken optional dependency does not take the whole tool down.
+``add_parser(subparsers)``. Only the module of the command being run is imported: the
+others appear in ``forecast --help`` from the one-line table in
+:data:`forecast.commands.COMMANDS`, so ``forecast --help`` and the light commands start
+without importing the modelling stack (scikit-learn, matplotlib).
 """
 
 from __future__ import annotations
@@ -13,23 +15,25 @@ import os
 import sys
 
 from forecast import __version__
+from forecast.commands import COMMANDS
 from forecast.errors import ForecastError
 
-#: (module under forecast.commands, one-line description) in the order shown by --help.
-COMMAND_MODULES: tuple[str, ...] = (
-    "outlook",
-    "alert",
-    "report",
-    "arrivals",
-    "weather",
-    "tides",
-    "sky",
-    "backtest",
-    "model",
-)
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first non-option word), if any."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; the full parser of the command named in ``argv`` only.
+
+    With ``argv=None`` every command's full parser is built (for tests and docs).
+    """
     parser = argparse.ArgumentParser(
         prog="forecast",
         description=(
@@ -40,19 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"forecast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"forecast.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"forecast.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.add_parser(sub)
+    chosen = chosen_command(argv) if argv is not None else None
+    for name, help_text in COMMANDS.items():
+        if argv is None or name == chosen:
+            importlib.import_module(f"forecast.commands.{name}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
-from forecast.commands import outlook as cmd
+from forecast.commands import options
 from forecast.errors import ConfigError
+from forecast.products import predictor as pr
 from tests.test_outlook import make_pred
 
 NOW = "2026-11-25T06:00:00Z"
@@ -49,7 +50,7 @@ def fake_predict(
 @pytest.fixture
 def fake(monkeypatch, data_home):
     CALLS.clear()
-    monkeypatch.setattr(cmd, "_predictor", lambda: fake_predict)
+    monkeypatch.setattr(pr, "default_predictor", lambda: fake_predict)
     return data_home
 
 
@@ -303,15 +304,15 @@ def test_report_makes_an_outlook_when_none_saved(fake, capsys):
 
 
 def test_parse_thresholds():
-    assert cmd.parse_thresholds(None) == (300, 500)
-    assert cmd.parse_thresholds("500, 100,100") == (100, 500)
-    assert cmd.parse_thresholds(None, extra=(250,)) == (250, 300, 500)
+    assert options.parse_thresholds(None) == (300, 500)
+    assert options.parse_thresholds("500, 100,100") == (100, 500)
+    assert options.parse_thresholds(None, extra=(250,)) == (250, 300, 500)
     with pytest.raises(ConfigError, match=r"-5 must be >= 0 people"):
-        cmd.parse_thresholds("-5")
+        options.parse_thresholds("-5")
     with pytest.raises(ConfigError, match=r"--thresholds '' gives no number"):
-        cmd.parse_thresholds("")
+        options.parse_thresholds("")
     with pytest.raises(ConfigError, match=r"'2.5' is not a whole number"):
-        cmd.parse_thresholds("2.5")
+        options.parse_thresholds("2.5")
 
 
 @pytest.mark.parametrize(
@@ -332,9 +333,9 @@ def test_alert_errors_exit_2(fake, capsys, argv, message):
 
 def test_train_horizons():
     days = pd.date_range("2026-11-25", periods=7)
-    assert cmd.train_horizons(days, "2026-11-24") == tuple(range(1, 8))
-    assert cmd.train_horizons(days, "2026-08-20") == tuple(range(97, 104))
-    assert cmd.train_horizons(pd.date_range("2026-11-25", periods=16), "2026-11-24") == tuple(
+    assert pr.train_horizons(days, "2026-11-24") == tuple(range(1, 8))
+    assert pr.train_horizons(days, "2026-08-20") == tuple(range(97, 104))
+    assert pr.train_horizons(pd.date_range("2026-11-25", periods=16), "2026-11-24") == tuple(
         range(1, 17)
     )
 
@@ -361,7 +362,7 @@ def test_cached_forecast_without_history_falls_back(fake, capsys, monkeypatch):
             raise SourceError("no cached Open-Meteo archive data in X")
         return fake_predict(days, origin, weather_source, **kw)
 
-    monkeypatch.setattr(cmd, "_predictor", lambda: no_history)
+    monkeypatch.setattr(pr, "default_predictor", lambda: no_history)
     code, out, _ = run(capsys, ["outlook", "--now", NOW, "--no-scenarios", "--format", "json"])
     o = json.loads(out)
     assert code == 0 and o["weather"]["source"] == "none" and len(o["days"]) == 7

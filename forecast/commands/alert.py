@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
-from forecast.commands.outlook import add_now_option, make_outlook, parse_now, parse_thresholds
+import pandas as pd
+
+from forecast.commands import COMMANDS
+from forecast.commands.options import FORMATS, add_now_option, parse_now, parse_thresholds
 from forecast.errors import ConfigError
+from forecast.products import assemble
 from forecast.products import outlook as ol
-
-FORMATS = ("table", "csv", "json")
 
 EXIT_NO_ALERT = 0
 EXIT_ALERT = 1
@@ -22,7 +25,7 @@ EXIT_ALERT = 1
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "alert",
-        help="busy-night alerts: nights in the next hours likely to exceed N people",
+        help=COMMANDS["alert"],
         description=(
             "List the nights in the next --hours (default 72) whose probability of more than "
             "--threshold people exceeds --min-probability, with the probability, expected "
@@ -107,10 +110,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--min-probability {args.min_probability} must be in [0, 1)")
     if not 0 < args.hours <= 24 * ol.MAX_HORIZON:
         raise ConfigError(f"--hours {args.hours} must be in (0, {24 * ol.MAX_HORIZON}]")
-    from pathlib import Path
-
     thresholds = parse_thresholds(None, extra=(args.threshold,))
-    outlook, _ = make_outlook(
+    outlook, _ = assemble.make_outlook(
         now_utc=parse_now(args.now),
         thresholds=thresholds,
         weather_file=Path(args.weather) if args.weather else None,
@@ -123,14 +124,12 @@ def run(args: argparse.Namespace) -> int:
         args.threshold,
         args.min_probability,
         hours=args.hours,
-        now_utc=ol.pd.Timestamp(outlook["issued_utc"]).to_pydatetime(),
+        now_utc=pd.Timestamp(outlook["issued_utc"]).to_pydatetime(),
     )
     payload = alert_payload(outlook, nights, args.threshold, args.hours, args.min_probability)
     if args.format == "json":
         print(json.dumps(payload, indent=1))
     elif args.format == "csv":
-        import pandas as pd
-
         cols = [
             "date",
             "night",

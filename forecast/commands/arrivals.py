@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import config
+from forecast.commands import COMMANDS
 from forecast.errors import ConfigError
 from forecast.sources import arrivals
 from forecast.stores import arrivals as arrivals_store
@@ -21,7 +22,7 @@ FORMATS = ("table", "csv", "json")
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "arrivals",
-        help="update and summarise the official daily small-boat arrivals",
+        help=COMMANDS["arrivals"],
         description=(
             "Daily small-boat arrivals from the Home Office publication 'Migrants detected "
             "crossing the English Channel in small boats' (OGL v3.0). 'update' downloads the "

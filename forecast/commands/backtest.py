@@ -9,7 +9,12 @@ import sys
 import pandas as pd
 
 from forecast import config
+from forecast.commands import COMMANDS
 from forecast.errors import ConfigError
+from forecast.evaluation import backtest as B
+from forecast.sources.knmi import load_knmi
+from forecast.stores import weather as W
+from forecast.stores.arrivals import load_arrivals
 
 SCORE_COLUMNS = (
     "n",
@@ -69,7 +74,7 @@ def _thresholds(text: str) -> list[int]:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "backtest",
-        help="evaluate the model and the baselines on past data (no future leakage)",
+        help=COMMANDS["backtest"],
         description=(
             "Rolling-origin backtest (refits every --refit-every days) or, with --train-end, an "
             "explicit train/evaluate split. Scores the model, the weather-free model and every "
@@ -135,17 +140,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def load_inputs(args):
-    from forecast.stores.arrivals import load_arrivals
-
     arrivals = load_arrivals()
     weather, label = None, None
     if args.weather_source == "knmi":
-        from forecast.sources.knmi import load_knmi
-
         weather = load_knmi(args.knmi_file)
     elif args.weather_source == "openmeteo":
-        from forecast.stores import weather as W
-
         start = pd.Timestamp("2018-01-01").date()
         weather = W.load_hourly(start, pd.Timestamp(args.end).date(), kind=args.weather_kind)
         label = "reanalysis" if args.weather_kind == "archive" else "historical_forecast"
@@ -155,8 +154,6 @@ def load_inputs(args):
 
 
 def run(args) -> int:
-    from forecast.evaluation import backtest as B
-
     spec = B.BacktestSpec(
         start=args.start,
         end=args.end,
@@ -196,7 +193,7 @@ def run(args) -> int:
             "git_sha": res.meta["git_sha"],
             "data_sha256": res.meta["data_sha256"],
         }
-        json.dump(doc, sys.stdout, indent=1, default=B._clean)
+        json.dump(doc, sys.stdout, indent=1, default=B.json_default)
         print()
         return 0
     cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in scores.columns]]

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast.commands import COMMANDS
+from forecast.features import build as F
+from forecast.model.crossing import LeadBandModel
+from forecast.model.pipeline import TRAIN_START, fit_default_model, saved_model_path, tide_sky_table
+from forecast.sources.knmi import load_knmi
+from forecast.stores.arrivals import load_arrivals
+
 
 def default_path(weather_source: str) -> Path:
     """Where ``forecast model fit`` saves a model by default (git-ignored data folder).
@@ -16,15 +23,13 @@ def default_path(weather_source: str) -> Path:
     ``forecast.model.pipeline.forecast_days`` reuses the model saved there (see
     ``forecast.model.pipeline.saved_model``).
     """
-    from forecast.model.pipeline import saved_model_path
-
     return saved_model_path(weather_source)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "model",
-        help="train and save the crossing model, or show what a saved model was trained on",
+        help=COMMANDS["model"],
         description=(
             "fit: train the two-part crossing model (one for the next day, one for days 2-7) on "
             "every day known at --origin (default: the last day with arrivals and weather) and "
@@ -42,7 +47,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     f.add_argument(
         "--out",
         default=None,
-        help="model file (default: data/models/crossing_model_<source>.skops)",
+        help="model file (default: DATA_DIR/models/crossing_model_<source>.skops, git-ignored)",
     )
     f.add_argument("--format", choices=("table", "csv", "json"), default="table")
     f.set_defaults(func=run_fit)
@@ -75,15 +80,9 @@ def _print_info(info: dict, fmt: str, path: Path) -> None:
 
 
 def run_fit(args) -> int:
-    from forecast.features import build as F
-    from forecast.model.pipeline import TRAIN_START, fit_default_model, tide_sky_table
-    from forecast.stores.arrivals import load_arrivals
-
     arrivals = load_arrivals()
     weather = None
     if args.weather_source == "knmi":
-        from forecast.sources.knmi import load_knmi
-
         weather = load_knmi(args.knmi_file)
     wtab = F.weather_table(args.weather_source, weather)
     last = arrivals.index[-1]
@@ -100,8 +99,6 @@ def run_fit(args) -> int:
 
 
 def run_show(args) -> int:
-    from forecast.model.crossing import LeadBandModel
-
     path = Path(args.path) if args.path else default_path("knmi")
     model = LeadBandModel.load(path)
     _print_info(model.info(), args.format, path)

@@ -8,14 +8,17 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import config
+from forecast.commands import COMMANDS
+from forecast.commands.options import parse_date
+from forecast.products import assemble, report
 from forecast.products import outlook as ol
-from forecast.products import report
+from forecast.stores.arrivals import load_arrivals
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "report",
-        help="write the self-contained HTML page of the outlook",
+        help=COMMANDS["report"],
         description=(
             "Write out/outlook.html (or --out): the 7-day outlook chart with ranges, the "
             "red/amber/green strip, busy nights, year to date and year-end scenario bands, "
@@ -41,20 +44,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forecast.commands.outlook import make_outlook, parse_date, write_latest
-    from forecast.stores.arrivals import load_arrivals
 
     latest = config.out_dir() / "outlook.json"
     if args.as_of:
-        outlook, arrivals = make_outlook(as_of=parse_date(args.as_of, "--as-of"))
+        outlook, arrivals = assemble.make_outlook(as_of=parse_date(args.as_of, "--as-of"))
     elif args.outlook is not None or latest.exists():
         outlook = ol.read_outlook(args.outlook or latest)
         arrivals = load_arrivals()
         arrivals = arrivals.loc[: pd.Timestamp(outlook["arrivals"]["end_date"])]
     else:
-        outlook, arrivals = make_outlook()
+        outlook, arrivals = assemble.make_outlook()
         ol.save_outlook(outlook)
-        write_latest(outlook)
+        assemble.write_latest(outlook)
     path = report.write_report(outlook, arrivals, args.out)
     print(
         f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB); open it in a browser (no network needed)"

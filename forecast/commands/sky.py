@@ -7,7 +7,9 @@ import argparse
 import numpy as np
 import pandas as pd
 
+from forecast.commands import COMMANDS
 from forecast.commands.tides import parse_range, render
+from forecast.features.sky import night_sky
 
 
 def _hm(values) -> list[str]:
@@ -18,8 +20,6 @@ def _hm(values) -> list[str]:
 
 
 def sky_table(first: pd.Timestamp, last: pd.Timestamp, lat: float, lon: float) -> pd.DataFrame:
-    from forecast.features.sky import night_sky
-
     s = night_sky(pd.date_range(first, last, freq="D"), lat=lat, lon=lon)
     return pd.DataFrame(
         {
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "sky",
-        help="darkness, twilight and moonlight per night (offline)",
+        help=COMMANDS["sky"],
         description=(
             "Per night D (evening of D-1 to morning of D): sunset, nautical dusk and dawn, "
             "sunrise, hours of nautical darkness, moon illumination, moonrise/moonset and the "

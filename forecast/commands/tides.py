@@ -9,9 +9,11 @@ import sys
 import numpy as np
 import pandas as pd
 
+from forecast.commands import COMMANDS
 from forecast.config import UK_TZ
 from forecast.errors import ConfigError
-from forecast.sources.tides import STATIONS
+from forecast.features.tides import high_low_waters, night_tide_features
+from forecast.sources.tides import ATTRIBUTION, STATIONS, load_station, station_key
 
 
 def parse_day(value: str, name: str) -> pd.Timestamp:
@@ -105,8 +107,6 @@ def _utc_and_local(times: pd.Series) -> tuple[list[str], list[str]]:
 
 def high_low_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
     """HW/LW of the UTC days first..last as printable rows."""
-    from forecast.features.tides import high_low_waters
-
     hl = high_low_waters(station, first, last + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
     utc, uk = _utc_and_local(hl["time_utc"])
     return pd.DataFrame(
@@ -120,8 +120,6 @@ def high_low_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.
 
 
 def nights_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-    from forecast.features.tides import night_tide_features
-
     f = night_tide_features(pd.date_range(first, last, freq="D"), station=station)
     first_dark = [
         "" if pd.isna(t) else pd.Timestamp(t).round("min").strftime("%Y-%m-%d %H:%M")
@@ -139,8 +137,6 @@ def nights_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Da
 
 
 def run(args: argparse.Namespace) -> int:
-    from forecast.sources.tides import ATTRIBUTION, load_station, station_key
-
     key = station_key(args.station)
     st = load_station(key)
     first, last = parse_range(args.start, args.end)
@@ -165,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "tides",
-        help="high/low waters and per-night tide features (offline, TICON-4)",
+        help=COMMANDS["tides"],
         description=(
             "Predict high and low waters at Dover, Deal, Calais, Boulogne-sur-Mer or "
             "Dunkerque from TICON-4 harmonic constants (offline). Times in UTC and UK "

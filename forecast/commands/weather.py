@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 
+from forecast.commands import COMMANDS
 from forecast.errors import ConfigError
 from forecast.sources import openmeteo as om
 from forecast.sources.sites import parse_sites
@@ -19,7 +20,7 @@ _KINDS = ("archive", "marine", "forecast", "historical-forecast")
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "weather",
-        help="Open-Meteo marine weather: update the cache, show what is cached",
+        help=COMMANDS["weather"],
         description=(
             "Hourly wind, gusts, waves, precipitation, temperature, pressure and visibility "
             "at offshore points of the Dover Strait from Open-Meteo (CC BY 4.0; ERA5 / "

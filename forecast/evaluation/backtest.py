@@ -178,7 +178,7 @@ class BacktestResult:
             return {}
         r = row.iloc[0]
         out = {
-            k: _clean(r[k])
+            k: json_default(r[k])
             for k in (
                 "n",
                 "auc_any",
@@ -193,11 +193,11 @@ class BacktestResult:
         }
         ref = s[(s.group == f"h{horizon}")].set_index("forecaster")
         if "climatology_month" in ref.index:
-            out["bss_any_vs_climatology_month"] = _clean(
+            out["bss_any_vs_climatology_month"] = json_default(
                 1 - r["brier_any"] / ref.loc["climatology_month", "brier_any"]
             )
         if "same_day_last_week" in ref.index:
-            out["mae_skill_vs_last_week"] = _clean(
+            out["mae_skill_vs_last_week"] = json_default(
                 1 - r["mae"] / ref.loc["same_day_last_week", "mae"]
             )
         out["horizon"] = horizon
@@ -205,7 +205,7 @@ class BacktestResult:
         return out
 
 
-def _clean(v):
+def json_default(v):
     if isinstance(v, (np.floating, float)):
         return None if not np.isfinite(v) else float(v)
     if isinstance(v, np.integer):
@@ -823,7 +823,7 @@ def write_outputs(
     pd.concat(frames).to_csv(folder / "scores.csv", index=False, float_format="%.5g")
     if skills:
         pd.concat(skills).to_csv(folder / "skill.csv", index=False, float_format="%.5g")
-    (folder / "results.json").write_text(json.dumps(doc, indent=1, default=_clean) + "\n")
+    (folder / "results.json").write_text(json.dumps(doc, indent=1, default=json_default) + "\n")
     if figures:
         make_figures(results, folder)
     return doc
@@ -917,7 +917,7 @@ def json_scores(scores: pd.DataFrame) -> dict:
     out: dict = {}
     for _, r in scores.iterrows():
         out.setdefault(r["forecaster"], {})[r["group"]] = {
-            k: _clean(v) for k, v in r.items() if k not in ("forecaster", "group")
+            k: json_default(v) for k, v in r.items() if k not in ("forecaster", "group")
         }
     return out
 

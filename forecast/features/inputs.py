@@ -20,6 +20,7 @@ import xarray as xr
 from forecast.errors import DataFormatError
 from forecast.features import sky, tides
 from forecast.sources.tides import STATIONS, load_station, station_key
+from forecast.stores.weather import load_hourly
 
 #: Nautical darkness: sun's centre more than 12 deg below the horizon.
 DARKNESS_DEPRESSION_DEG = 12.0
@@ -165,6 +166,4 @@ def hourly_inputs(
         As :func:`forecast.stores.weather.load_hourly` plus the variables of
         :func:`add_tide_and_sky`; every variable carries ``attrs["units"]``.
     """
-    from forecast.stores.weather import load_hourly
-
     return add_tide_and_sky(load_hourly(start, end, kind=kind, sites=sites), station=station)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.sky import DEFAULT_LAT, DEFAULT_LON, is_dark
 from forecast.sources.tides import ATTRIBUTION, StationConstants, load_station
 
 __all__ = [
@@ -389,8 +390,6 @@ def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
         minus lowest LW in the window) and ``spring_neap_index`` [1] = (range - mean
         neap range) / (mean spring range - mean neap range), clipped to 0..1.
     """
-    from forecast.features.sky import DEFAULT_LAT, DEFAULT_LON, is_dark
-
     idx = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(dates))).normalize()
     if idx.tz is not None:
         idx = idx.tz_localize(None)

@@ -18,7 +18,11 @@ import pandas as pd
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError
 from forecast.features import build as F
+from forecast.features.tides import night_tide_features
 from forecast.model.crossing import CrossingModel, LeadBandModel
+from forecast.sources.knmi import load_knmi
+from forecast.stores import weather as W
+from forecast.stores.arrivals import load_arrivals
 
 #: First training day (arrivals start 2018-01-01; the level terms need some history).
 TRAIN_START = pd.Timestamp("2018-03-01")
@@ -190,11 +194,7 @@ def load_weather(weather_source: str, weather, days: pd.DatetimeIndex):
     if weather_source == "none" or weather is not None:
         return weather
     if weather_source == "knmi":
-        from forecast.sources.knmi import load_knmi
-
         return load_knmi()
-    from forecast.stores import weather as W
-
     # history (reanalysis) for training, the latest forecasts for the days ahead
     end = (days.max() + pd.Timedelta(days=1)).date()
     history = W.load_hourly(TRAIN_START.date(), end, kind="archive")
@@ -373,8 +373,6 @@ def forecast_days(
         raise ConfigError("no days to forecast; pass at least one date after the origin.")
     origin = pd.Timestamp(origin).normalize()
     if arrivals is None:
-        from forecast.stores.arrivals import load_arrivals
-
         arrivals = load_arrivals()
     arrivals_end = arrivals.index[-1]
     if origin > arrivals_end:
@@ -433,8 +431,6 @@ def forecast_days(
         if col in X.columns:
             out[col] = X[col].to_numpy()
     try:
-        from forecast.features.tides import night_tide_features
-
         hw = night_tide_features(days)
         if "first_dark_hw_utc" in hw.columns:
             out["first_dark_hw_utc"] = hw["first_dark_hw_utc"].reindex(days).to_numpy()

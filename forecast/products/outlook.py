@@ -437,12 +437,12 @@ def stale_assumption(
     return text
 
 
-def _clean(value):
+def clean(value):
     """Make numpy/pandas scalars JSON-friendly."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [clean(v) for v in value]
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, np.integer):
@@ -607,7 +607,7 @@ def build_outlook(
         "attribution": attribution,
         "changes": None,
     }
-    return _clean(out)
+    return clean(out)
 
 
 # ---------------------------------------------------------------------------

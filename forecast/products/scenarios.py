@@ -23,6 +23,7 @@ import pandas as pd
 
 from forecast import config
 from forecast.errors import ConfigError
+from forecast.model.pipeline import forecast_days
 
 #: Signature of :func:`forecast.model.pipeline.forecast_days`.
 Predictor = Callable[..., pd.DataFrame]
@@ -31,9 +32,7 @@ KNMI_LABEL = "KNMI station 340 Woensdrecht, observed (inland regional proxy, 213
 
 
 def default_predictor() -> Predictor:
-    """:func:`forecast.model.pipeline.forecast_days` (imported lazily)."""
-    from forecast.model.pipeline import forecast_days
-
+    """:func:`forecast.model.pipeline.forecast_days` (uncached)."""
     return forecast_days
 
 

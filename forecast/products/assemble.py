@@ -1,0 +1,337 @@
+"""Assemble an outlook from the data on disk: arrivals, weather, model (never the network).
+
+:func:`make_outlook` is what the ``outlook``, ``alert`` and ``report`` commands call: it
+reads the arrivals store, picks the weather (a cached or given forecast, the bundled
+observed station weather for replays, or none), runs the cached predictor and the
+year-end scenarios, and returns the outlook dictionary of :mod:`forecast.products.outlook`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from forecast import config, fileio
+from forecast.errors import ConfigError, ForecastError
+from forecast.model import pipeline as P
+from forecast.products import outlook as ol
+from forecast.products import predictor as pr
+from forecast.products import scenarios as sc
+from forecast.sources.knmi import load_knmi
+from forecast.stores import weather as W
+from forecast.stores.arrivals import load_arrivals
+
+#: How to get a weather forecast, for the weather-free notice.
+HOW_TO_GET_WEATHER = (
+    "To get a weather-driven outlook run 'forecast weather update --kind forecast' while "
+    "online, or pass a saved forecast with '--weather FILE' (Open-Meteo JSON or NetCDF)."
+)
+
+
+def covered_days(ds, first_day: pd.Timestamp, max_days: int = ol.MAX_HORIZON) -> pd.DatetimeIndex:
+    """Days from ``first_day`` whose whole departure window lies inside the weather's time axis."""
+    times = pd.DatetimeIndex(ds["time"].values)
+    if len(times) == 0:
+        return pd.DatetimeIndex([], name="date")
+    t0 = times.min().tz_localize("UTC")
+    t1 = times.max().tz_localize("UTC") + pd.Timedelta(hours=1)
+    out = []
+    for k in range(max_days):
+        d = first_day + pd.Timedelta(days=k)
+        start, end = ol.night_window_utc(d)
+        if start >= t0 and end <= t1:
+            out.append(d)
+        elif out:
+            break
+    return pd.DatetimeIndex(out, name="date")
+
+
+def _openmeteo_label(ds, default: str) -> tuple[str, str | None]:
+    run = (
+        ds.attrs.get("run_utc")
+        or ds.attrs.get("forecast_retrieved_utc")
+        or ds.attrs.get("retrieved_utc")
+    )
+    label = str(ds.attrs.get("source") or default)
+    return label, (str(run) if run else None)
+
+
+def choose_weather(
+    first_day: pd.Timestamp, weather_file: Path | None, as_of: bool, no_weather: bool
+):
+    """Pick the weather input: (source, data, info dict, days, notices)."""
+    notices: list[str] = []
+    if no_weather:
+        days = pd.date_range(first_day, periods=ol.CONFIDENT_DAYS, freq="D", name="date")
+        return (
+            "none",
+            None,
+            {"source": "none", "label": "none (weather-free, --no-weather)", "missing": ""},
+            days,
+            notices,
+        )
+    if as_of:
+        knmi = load_knmi()
+        days = pd.date_range(first_day, periods=ol.CONFIDENT_DAYS, freq="D", name="date")
+        if days[-1] > knmi.index[-1] or days[0] - pd.Timedelta(days=8) < knmi.index[0]:
+            raise ConfigError(
+                f"--as-of {first_day.date()}: the bundled KNMI weather covers "
+                f"{knmi.index[0].date()} .. {knmi.index[-1].date()}, so replays can start "
+                f"{(knmi.index[0] + pd.Timedelta(days=8)).date()} .. "
+                f"{(knmi.index[-1] - pd.Timedelta(days=ol.CONFIDENT_DAYS - 1)).date()}."
+            )
+        info = {
+            "source": "knmi",
+            "label": "observed weather standing in for the forecast (replay): "
+            + str(knmi.attrs.get("source", "KNMI station 340")),
+            "run": None,
+            "missing": "",
+        }
+        return "knmi", knmi.loc[: days[-1]], info, days, notices
+    ds, why = None, ""
+    if weather_file is not None:
+        ds = W.read_weather_file(weather_file)
+        origin_label = f"file {weather_file}"
+    else:
+        try:
+            ds = W.load_forecast_latest()
+            origin_label = "cached Open-Meteo forecast"
+        except ForecastError as exc:
+            why = "none in the local cache" if "no cached" in str(exc) else str(exc)
+    if ds is not None:
+        days = covered_days(ds, first_day)
+        label, run = _openmeteo_label(ds, origin_label)
+        if len(days) == 0:
+            times = pd.DatetimeIndex(ds["time"].values)
+            why = (
+                f"the {origin_label} ({label}, {times.min():%Y-%m-%d %H:%M} .. "
+                f"{times.max():%Y-%m-%d %H:%M} UTC) does not cover the night before {first_day.date()}"
+            )
+            if weather_file is not None:
+                raise ConfigError(
+                    f"--weather {weather_file}: {why}; give a forecast that covers it."
+                )
+            ds = None
+        else:
+            if len(days) < ol.CONFIDENT_DAYS:
+                notices.append(
+                    f"The weather forecast covers only {len(days)} day(s) from {first_day.date()}; "
+                    "the outlook stops there."
+                )
+            info = {"source": "openmeteo", "label": label, "run": run, "missing": ""}
+            return "openmeteo", ds, info, days, notices
+    days = pd.date_range(first_day, periods=ol.CONFIDENT_DAYS, freq="D", name="date")
+    missing = (
+        "Missing: a marine weather forecast"
+        + (f" ({why})" if why else "")
+        + ". "
+        + HOW_TO_GET_WEATHER
+    )
+    info = {
+        "source": "none",
+        "label": "none: weather-free outlook (season and recent history only)",
+        "missing": missing,
+    }
+    return "none", None, info, days, notices
+
+
+#: A replay needs this much training history after ``pipeline.TRAIN_START`` [days].
+REPLAY_MIN_TRAINING_DAYS = 365
+
+
+def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day a ``--as-of`` replay can start on.
+
+    First: a year of training data after ``pipeline.TRAIN_START`` (and 8 days of KNMI
+    weather before it). Last: arrivals known up to the day before, and KNMI weather for
+    all 7 days.
+    """
+
+    first = max(
+        P.TRAIN_START + pd.Timedelta(days=REPLAY_MIN_TRAINING_DAYS),
+        arrivals.index[0] + pd.Timedelta(days=REPLAY_MIN_TRAINING_DAYS),
+        knmi.index[0] + pd.Timedelta(days=8),
+    )
+    last = min(
+        arrivals.index[-1] + pd.Timedelta(days=1),
+        knmi.index[-1] - pd.Timedelta(days=ol.CONFIDENT_DAYS - 1),
+    )
+    return first, last
+
+
+def check_replay_day(first_day: pd.Timestamp, arrivals: pd.DataFrame) -> None:
+    """Raise :class:`ConfigError` unless a replay can start on ``first_day``."""
+    from forecast.sources.knmi import load_knmi
+
+    knmi = load_knmi()
+    first, last = replay_span(arrivals, knmi)
+    if not first <= first_day <= last:
+        raise ConfigError(
+            f"--as-of {first_day.date()} is outside the replay span {first.date()} .. "
+            f"{last.date()}: a replay needs a year of arrivals to train on (training starts "
+            f"{P.TRAIN_START.date()}), the arrivals up to the day before (the data run "
+            f"{arrivals.index[0].date()} .. {arrivals.index[-1].date()}) and the bundled KNMI "
+            f"weather for its {ol.CONFIDENT_DAYS} days ({knmi.index[0].date()} .. "
+            f"{knmi.index[-1].date()}). Choose a date in the span."
+        )
+
+
+def make_outlook(
+    *,
+    now_utc: dt.datetime | None = None,
+    as_of: pd.Timestamp | None = None,
+    thresholds: tuple[int, ...] = config.BUSY_THRESHOLDS,
+    weather_file: Path | None = None,
+    no_weather: bool = False,
+    scenarios: bool = True,
+    compare: bool = True,
+    predict=None,
+    random_state: int = 0,
+) -> tuple[dict, pd.DataFrame]:
+    """Build the outlook from the data on disk (never touches the network).
+
+    Parameters
+    ----------
+    now_utc : datetime, optional
+        Issue time (tz-aware UTC; default now).
+    as_of : Timestamp, optional
+        Replay: the outlook as issued on this day with only the data known then, the
+        bundled KNMI observed weather standing in for the forecast.
+    thresholds : tuple of int
+        Busy-day thresholds [people].
+    weather_file : Path, optional
+        Forecast file to use instead of the cache (``--weather``).
+    no_weather : bool
+        Force the weather-free outlook.
+    scenarios : bool
+        Compute year-end scenario bands (one pipeline run per past year's weather).
+    compare : bool
+        Compare with the previous saved outlook.
+    predict : callable, optional
+        Stand-in for :func:`forecast.model.pipeline.forecast_days` (tests).
+
+    Returns
+    -------
+    (outlook, arrivals) : (dict, DataFrame)
+        The outlook dictionary and the arrivals known at issue.
+    """
+
+    predict = predict or pr.default_predictor()
+    issued = ol.issued_now(now_utc)
+    arrivals = load_arrivals(now_utc=issued)
+    actual = None
+    if as_of is not None:
+        first_day = pd.Timestamp(as_of).normalize()
+        check_replay_day(first_day, arrivals)
+        actual = arrivals.loc[first_day:]
+        known = arrivals.loc[: first_day - pd.Timedelta(days=1)].copy()
+        known.attrs = dict(arrivals.attrs)
+        known.attrs["end_date"] = known.index[-1].date().isoformat()
+        arrivals = known
+    else:
+        first_day = ol.first_outlook_day(issued)
+    source, weather, info, days, notices = choose_weather(
+        first_day, weather_file, as_of is not None, no_weather
+    )
+    if as_of is not None:
+        notices.insert(
+            0,
+            f"REPLAY of {first_day.date()}: only arrivals up to {arrivals.index[-1].date()} are used; "
+            "observed KNMI station weather (an inland proxy) stands in for the forecast, which "
+            "flatters the model compared with a real forecast. 'actual' shows what happened.",
+        )
+    arrivals_end = arrivals.index[-1]
+    origin = min(arrivals_end, first_day - pd.Timedelta(days=1))
+    try:
+        pred = predict(
+            days,
+            origin,
+            weather_source=source,
+            weather=weather,
+            arrivals=arrivals,
+            thresholds=thresholds,
+        )
+    except ForecastError as exc:
+        if source != "openmeteo":
+            raise
+        # A forecast but no usable Open-Meteo history to train the weather model on.
+        if weather_file is not None:
+            raise ConfigError(
+                f"--weather {weather_file}: the weather model cannot be trained ({exc}). "
+                "Fetch the history with 'forecast weather update --kind archive' and "
+                "'--kind marine' while online, or drop --weather for a weather-free outlook."
+            ) from exc
+        notices.append(
+            f"The cached weather forecast was not used: the weather model cannot be trained "
+            f"({exc}). This outlook is weather-free; fetch the history with 'forecast weather "
+            "update --kind archive' and '--kind marine' while online."
+        )
+        source, weather = "none", None
+        days = days[: ol.CONFIDENT_DAYS]
+        info = {
+            "source": "none",
+            "label": "none: weather-free outlook (season and recent history only)",
+            "missing": "",
+        }
+        pred = predict(
+            days,
+            origin,
+            weather_source="none",
+            weather=None,
+            arrivals=arrivals,
+            thresholds=thresholds,
+        )
+    year_end = None
+    if scenarios:
+        from forecast.sources.knmi import load_knmi
+
+        cache = None
+        if isinstance(predict, pr.CachedPredictor):
+            key = pr.frame_hash(arrivals.loc[:origin, ["people", "boats"]])
+            # v2: scenario runs use a model trained for their lead times (train_horizons)
+            cache = predict.folder / f"year_end-v2-{origin:%Y%m%d}-{key}-{predict.code}.json"
+        if cache is not None and cache.exists():
+            year_end = json.loads(cache.read_text(encoding="utf-8"))
+        else:
+            try:
+                year_end = sc.year_end_bands(
+                    arrivals,
+                    origin,
+                    load_knmi(),
+                    origin=origin,
+                    predict=predict,
+                    thresholds=thresholds,
+                )
+            except ForecastError as exc:
+                notices.append(f"Year-end scenarios not available: {exc}")
+            if year_end is not None and cache is not None:
+                fileio.write_text(cache, json.dumps(ol.clean(year_end)), "year-end cache")
+    if year_end is not None and actual is not None:
+        year_end = dict(year_end)
+        year_days = actual.loc[: pd.Timestamp(year=int(year_end["year"]), month=12, day=31)]
+        if len(year_days) and year_days.index[-1].month == 12 and year_days.index[-1].day == 31:
+            year_end["actual"] = int(year_end["known"] + year_days["people"].sum())
+    out = ol.build_outlook(
+        pred,
+        first_day=first_day,
+        arrivals=arrivals,
+        issued_utc=issued,
+        thresholds=thresholds,
+        weather=info,
+        mode="as_of" if as_of is not None else "live",
+        actual=actual,
+        year_end=year_end,
+        random_state=random_state,
+        notices=notices,
+    )
+    if compare and as_of is None:
+        out["changes"] = ol.compare_outlooks(out, ol.latest_outlook(before_utc=out["issued_utc"]))
+    return out, arrivals
+
+
+def write_latest(outlook: dict) -> Path:
+    """Write ``out_dir()/outlook.json`` (what ``forecast report`` renders by default)."""
+    return fileio.write_text(config.out_dir() / "outlook.json", ol.to_json(outlook), "outlook")
