@@ -148,12 +148,12 @@ def write_with(path: str | Path, writer: Callable[[Path], None], what: str = "ou
 def file_lock(path: str | Path, what: str = "store") -> Iterator[Path]:
     """Hold an exclusive lock on ``<path>.lock`` (blocking) for the duration of the block.
 
-    ``path`` is the file or folder being protected; the lock file sits beside it (for a
-    folder, inside it as ``.lock``). Locks are advisory: every writer in this package
-    takes them.
+    ``path`` is the file or folder being protected; the lock file ``<name>.lock`` sits
+    beside it (whether or not ``path`` exists yet, so every writer agrees on it). Locks
+    are advisory: every writer in this package takes them.
     """
     path = Path(path)
-    lock = path / ".lock" if path.is_dir() else path.with_name(path.name + ".lock")
+    lock = path.with_name(path.name + ".lock")
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)

@@ -35,7 +35,11 @@ def sb01() -> pd.DataFrame:
 
 def _snapshot_files(store: ArrivalsStore) -> dict[str, bytes]:
     return (
-        {p.name: p.read_bytes() for p in sorted(store.root.iterdir())}
+        {
+            str(p.relative_to(store.root)): p.read_bytes()
+            for p in sorted(store.root.rglob("*"))
+            if p.is_file()
+        }
         if store.root.exists()
         else {}
     )
@@ -311,7 +315,7 @@ def test_corrupt_store_is_reported_not_guessed(data_home, sb01):
     store.path.write_text(text)
     with pytest.raises(
         DataFormatError,
-        match=r"arrivals CSV .*store/arrivals\.csv, row 4, column 'people': 'zero' is not a whole number",
+        match=r"arrivals CSV .*store/versions/000001/arrivals\.csv, row 4, column 'people': 'zero' is not a whole number",
     ):
         load_arrivals()
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from forecast import config
+from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError
 
 #: Version of the saved outlook JSON layout.
@@ -623,13 +623,10 @@ def outlooks_dir() -> Path:
 def save_outlook(outlook: dict, folder: Path | None = None) -> Path:
     """Write ``outlook`` as ``outlook-<issued>.json`` (temp file + rename); return the path."""
     folder = Path(folder or outlooks_dir())
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = pd.Timestamp(outlook["issued_utc"]).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"outlook-{stamp}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(outlook, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return fileio.write_text(
+        folder / f"outlook-{stamp}.json", json.dumps(outlook, indent=1), "outlook"
+    )
 
 
 def read_outlook(path: str | Path) -> dict:

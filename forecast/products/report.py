@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import config
+from forecast import config, fileio
 from forecast.products.outlook import CONFIDENT_DAYS, busy_nights_all, model_text, skill_line
 
 RAG_COLOURS = {"red": "#c0392b", "amber": "#b7791f", "green": "#2e7d4f"}  # as the strip
@@ -440,8 +440,5 @@ def write_report(
     Written to a temporary file then renamed, so a failure never leaves half a page.
     """
     path = Path(out) if out is not None else config.out_dir() / "outlook.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render_html(outlook, arrivals), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    fileio.check_target(path, "--out")
+    return fileio.write_text(path, render_html(outlook, arrivals), "--out")

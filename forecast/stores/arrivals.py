@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
-from forecast import config
+from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError
 from forecast.sources import arrivals
 from forecast.sources.arrivals import COLUMNS, check_daily_index, read_arrivals_csv
@@ -38,6 +38,8 @@ from forecast.sources.arrivals import COLUMNS, check_daily_index, read_arrivals_
 DATA_NAME = "arrivals.csv"
 REVISIONS_NAME = "arrivals_revisions.csv"
 META_NAME = "arrivals_meta.json"
+POINTER_NAME = "CURRENT"
+_VERSION_RE = re.compile(r"\d{6}")
 REVISION_COLUMNS = ("date", "column", "old", "new", "source", "retrieved_utc")
 
 
@@ -114,63 +116,128 @@ class MergeResult:
 
 
 class ArrivalsStore:
-    """Daily arrivals kept under ``root`` (default ``config.store_dir()``)."""
+    """Daily arrivals kept under ``root`` (default ``config.store_dir()``).
+
+    Layout: each successful update writes a complete new version folder
+    ``versions/<n>/`` (``arrivals.csv``, ``arrivals_revisions.csv``,
+    ``arrivals_meta.json``), then switches the one-line pointer file ``CURRENT`` to it
+    with an atomic rename. A reader therefore sees one consistent version (data, log
+    and metadata together) whatever moment a writer was killed at; writers take an
+    exclusive lock on the store (:func:`forecast.fileio.file_lock`), so two updates at
+    once take turns instead of interleaving. The previous version is kept; older ones
+    and the leftovers of killed writers are removed by the next update.
+    """
+
+    #: Versions kept after an update (the current one and the one before).
+    KEEP_VERSIONS = 2
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else config.store_dir()
 
+    # -- where the current version lives ------------------------------------------------
+    @property
+    def pointer_path(self) -> Path:
+        return self.root / POINTER_NAME
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    def current_dir(self) -> Path:
+        """Folder of the current version (the store root for a store from before versions)."""
+        try:
+            name = self.pointer_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return self.root
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFormatError(
+                f"arrivals store pointer {self.pointer_path} is unreadable ({exc}); delete the "
+                "store folder and run 'forecast arrivals update' again."
+            ) from exc
+        if not _VERSION_RE.fullmatch(name) or not (self.versions_dir / name).is_dir():
+            raise DataFormatError(
+                f"arrivals store pointer {self.pointer_path} names {name[:40]!r}, which is not a "
+                f"version folder under {self.versions_dir}; delete the store folder and run "
+                "'forecast arrivals update' again."
+            )
+        return self.versions_dir / name
+
     @property
     def path(self) -> Path:
-        return self.root / DATA_NAME
+        return self.current_dir() / DATA_NAME
 
     @property
     def revisions_path(self) -> Path:
-        return self.root / REVISIONS_NAME
+        return self.current_dir() / REVISIONS_NAME
 
     @property
     def meta_path(self) -> Path:
-        return self.root / META_NAME
+        return self.current_dir() / META_NAME
 
     def exists(self) -> bool:
         return self.path.exists()
 
+    # -- reading ------------------------------------------------------------------------
     def read(self) -> pd.DataFrame:
-        """The stored daily table (see :func:`forecast.sources.arrivals.read_arrivals_csv`)."""
-        return read_arrivals_csv(self.path)
+        """The stored daily table, checked against the sha256 recorded at write time."""
+        path = self.path
+        df = read_arrivals_csv(path)
+        want = self.read_meta().get("sha256")
+        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+            raise DataFormatError(
+                f"arrivals store {path} does not match the sha256 recorded when it was written "
+                "(the file was changed or truncated); delete the store folder and run "
+                "'forecast arrivals update' again, or restore it from a backup."
+            )
+        return df
 
     def read_meta(self) -> dict:
-        if not self.meta_path.exists():
+        path = self.meta_path
+        if not path.exists():
             return {}
         try:
-            return json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataFormatError(
-                f"arrivals store metadata {self.meta_path} is not valid JSON ({exc}); "
+                f"arrivals store metadata {path} is not valid JSON ({exc}); "
                 "delete it and run 'forecast arrivals update' again."
             ) from exc
+        if not isinstance(meta, dict):
+            raise DataFormatError(
+                f"arrivals store metadata {path} holds a {type(meta).__name__}, not an object; "
+                "delete it and run 'forecast arrivals update' again."
+            )
+        return meta
 
     def read_revisions(self) -> pd.DataFrame:
         """The revision log (empty table when nothing was ever revised)."""
-        if not self.revisions_path.exists():
+        path = self.revisions_path
+        if not path.exists():
             return pd.DataFrame(columns=list(REVISION_COLUMNS))
         try:
-            log = pd.read_csv(self.revisions_path, dtype=str, keep_default_na=False)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            log = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (
+            OSError,
+            UnicodeDecodeError,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+        ) as exc:
             raise DataFormatError(
-                f"cannot read the revision log {self.revisions_path}: {exc}; restore it "
+                f"cannot read the revision log {path}: {exc}; restore it "
                 "from a backup (it is append-only and cannot be rebuilt)."
             ) from exc
         if list(log.columns) != list(REVISION_COLUMNS):
             raise DataFormatError(
-                f"revision log {self.revisions_path} has columns {list(log.columns)}, "
+                f"revision log {path} has columns {list(log.columns)}, "
                 f"expected {list(REVISION_COLUMNS)}; restore it from a backup."
             )
         return log
 
+    # -- writing ------------------------------------------------------------------------
     def update(
         self, releases: Iterable[tuple[pd.DataFrame, str]], retrieved_utc: str, meta: dict
     ) -> MergeResult:
-        """Merge releases (oldest first) into the store, atomically.
+        """Merge releases (oldest first) into the store as one atomic new version.
 
         Parameters
         ----------
@@ -179,26 +246,28 @@ class ArrivalsStore:
         retrieved_utc : str
             ISO UTC time of retrieval, logged with each revision.
         meta : dict
-            Provenance written to ``arrivals_meta.json`` (``retrieved_utc`` and
-            ``end_date`` are added).
+            Provenance written to ``arrivals_meta.json`` (``retrieved_utc``, ``end_date``
+            and the data file's ``sha256`` are added).
 
         Returns
         -------
         MergeResult
         """
-        current = self.read() if self.exists() else None
-        before = set() if current is None else set(current.index)
-        merged = current
-        all_revisions = []
-        for frame, source in releases:
-            merged, revisions = merge_arrivals(merged, frame, source, retrieved_utc)
-            all_revisions.append(revisions)
-        if merged is None:
-            raise DataFormatError("nothing to merge into the arrivals store")
-        revisions = pd.concat(all_revisions, ignore_index=True) if all_revisions else None
-        end = merged.index[-1].date().isoformat()
-        meta = {**meta, "retrieved_utc": retrieved_utc, "end_date": end}
-        self._write(merged, revisions, meta)
+        releases = list(releases)
+        with fileio.file_lock(self.root, "arrivals store"):
+            current = self.read() if self.exists() else None
+            before = set() if current is None else set(current.index)
+            merged = current
+            all_revisions = []
+            for frame, source in releases:
+                merged, revisions = merge_arrivals(merged, frame, source, retrieved_utc)
+                all_revisions.append(revisions)
+            if merged is None:
+                raise DataFormatError("nothing to merge into the arrivals store")
+            revisions = pd.concat(all_revisions, ignore_index=True) if all_revisions else None
+            end = merged.index[-1].date().isoformat()
+            meta = {**meta, "retrieved_utc": retrieved_utc, "end_date": end}
+            self._write(merged, revisions, meta)
         return MergeResult(
             added=len(set(merged.index) - before),
             revised=0 if revisions is None else len(revisions),
@@ -207,35 +276,51 @@ class ArrivalsStore:
         )
 
     def _write(self, data: pd.DataFrame, revisions: pd.DataFrame | None, meta: dict) -> None:
-        """Write all files to temporaries, validate, then rename over the old ones."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        temps: list[tuple[Path, Path]] = []  # (temporary, final), every temporary created
+        """Write a complete new version folder, validate it, then switch the pointer.
 
-        def temp_for(final: Path) -> Path:
-            fd, name = tempfile.mkstemp(prefix=".arrivals-", suffix=".tmp", dir=self.root)
-            os.close(fd)
-            temps.append((Path(name), final))
-            return Path(name)
-
+        Call with the store's lock held.
+        """
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        old_log = self.read_revisions()
+        names = [p.name for p in self.versions_dir.iterdir() if _VERSION_RE.fullmatch(p.name)]
+        number = max([int(n) for n in names], default=0) + 1
+        tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.versions_dir))
         try:
-            tmp = temp_for(self.path)
-            write_arrivals_csv(data, tmp)
-            check = read_arrivals_csv(tmp)  # validate what was written
+            write_arrivals_csv(data, tmp / DATA_NAME)
+            check = read_arrivals_csv(tmp / DATA_NAME)  # validate what was written
             if len(check) != len(data) or int(check["people"].sum()) != int(data["people"].sum()):
                 raise DataFormatError(f"arrivals store temp file {tmp} did not read back intact")
+            log = old_log
             if revisions is not None and len(revisions):
-                log = pd.concat([self.read_revisions(), revisions.astype(str)], ignore_index=True)
-                log.to_csv(temp_for(self.revisions_path), index=False)
-            temp_for(self.meta_path).write_text(
+                log = pd.concat([old_log, revisions.astype(str)], ignore_index=True)
+            if len(log):
+                log.to_csv(tmp / REVISIONS_NAME, index=False)
+            meta = {**meta, "sha256": hashlib.sha256((tmp / DATA_NAME).read_bytes()).hexdigest()}
+            (tmp / META_NAME).write_text(
                 json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            final = self.versions_dir / f"{number:06d}"
+            os.replace(tmp, final)
         except BaseException:
-            for t, _ in temps:
-                t.unlink(missing_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-        # Revision log first: a value is never replaced before its old value is logged.
-        for t, final in sorted(temps, key=lambda p: p[1] != self.revisions_path):
-            os.replace(t, final)
+        fileio.write_text(self.pointer_path, final.name + "\n", "arrivals store pointer")
+        self._tidy(keep=final.name)
+
+    def _tidy(self, keep: str) -> None:
+        """Remove versions older than the last :attr:`KEEP_VERSIONS` and killed writers' leftovers."""
+        names = sorted(p.name for p in self.versions_dir.iterdir() if _VERSION_RE.fullmatch(p.name))
+        for name in names[: -self.KEEP_VERSIONS]:
+            if name != keep:
+                shutil.rmtree(self.versions_dir / name, ignore_errors=True)
+        for p in self.versions_dir.glob(".new-*"):
+            shutil.rmtree(p, ignore_errors=True)
+        for legacy in (DATA_NAME, REVISIONS_NAME, META_NAME):
+            (self.root / legacy).unlink(missing_ok=True)
+        fileio.remove_stale_temps(self.root)
 
 
 def write_arrivals_csv(df: pd.DataFrame, path: str | Path) -> None:
@@ -498,6 +583,21 @@ def coverage(df: pd.DataFrame, now_utc: dt.datetime | None = None) -> dict:
 # ---------------------------------------------------------------------------
 
 
+def check_snapshot_sha256(path: Path, readme: Path) -> None:
+    """Raise unless ``path`` has the sha256 its README records ("| sha256 of NAME | `...` |")."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    pattern = r"^\|\s*sha256 of " + re.escape(path.name) + r"\s*\|\s*`?([0-9a-f]{64})`?\s*\|"
+    m = re.search(pattern, text, re.M)
+    if m and hashlib.sha256(path.read_bytes()).hexdigest() != m.group(1):
+        raise DataFormatError(
+            f"arrivals snapshot {path} does not match the sha256 recorded in {readme} (the file "
+            "was changed or truncated); restore it with 'git checkout -- data/snapshot'."
+        )
+
+
 def _snapshot_release(readme: Path) -> str | None:
     """Release date (ISO) stated in the snapshot README's "| release date | ... |" row."""
     try:
@@ -544,6 +644,7 @@ def load_arrivals(now_utc: dt.datetime | None = None) -> pd.DataFrame:
                 "data/snapshot/arrivals.csv from git."
             )
         df = read_arrivals_csv(path)
+        check_snapshot_sha256(path, path.parent / "README.md")
         release = _snapshot_release(path.parent / "README.md")
         df.attrs["source"] = (
             f"data/snapshot/{path.name}, Home Office time-series release {release or '(date unknown)'}"

@@ -20,7 +20,6 @@ never touch the network.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ import pandas as pd
 import requests
 import xarray as xr
 
-from forecast import config
+from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError, SourceError
 from forecast.sources import openmeteo as om
 from forecast.sources.sites import Site, default_sites
@@ -115,10 +114,9 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
     The old file (if any) is replaced only when the new one reads back with the same
     sizes and passes the checks; otherwise it is left untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     _validate(ds, str(path))
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+
+    def write_checked(tmp: Path) -> None:
         ds.to_netcdf(tmp, engine="h5netcdf")
         try:
             with xr.open_dataset(tmp, engine="h5netcdf") as back:  # lazy: the layout only
@@ -130,10 +128,8 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
             raise DataFormatError(f"{tmp}: cannot read back the file just written: {exc}") from exc
         if sizes != dict(ds.sizes) or names != set(ds.data_vars):
             raise DataFormatError(f"{tmp}: file read back differs from what was written.")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    fileio.write_with(path, write_checked, "weather cache file")
 
 
 def _all_null_hours(ds: xr.Dataset) -> np.ndarray:
@@ -160,7 +156,15 @@ def _trim_unpublished(ds: xr.Dataset, now: dt.datetime) -> xr.Dataset:
 
 
 def _merge_site(new: xr.Dataset, path: Path) -> int:
-    """Merge one site's new data into its cache file; returns the number of hours added."""
+    """Merge one site's new data into its cache file; returns the number of hours added.
+
+    Read, merge and write happen under the file's lock, so two updates take turns.
+    """
+    with fileio.file_lock(path, "weather cache file"):
+        return _merge_site_locked(new, path)
+
+
+def _merge_site_locked(new: xr.Dataset, path: Path) -> int:
     site = str(new["site"].values[0])
     if not path.exists():
         ds = new.copy()
