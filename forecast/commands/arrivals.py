@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -265,76 +264,9 @@ def run_revisions(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_snapshot(ods: Path, out: Path, url: str | None = None) -> dict:
-    """Write ``arrivals.csv`` and ``README.md`` to ``out`` from the spreadsheet ``ods``."""
-    df = arrivals.read_sb01(ods)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / arrivals.SNAPSHOT_NAME
-    tmp = out / ".arrivals.csv.tmp"
-    arrivals_store.write_arrivals_csv(df, tmp)
-    arrivals.read_arrivals_csv(tmp)  # validate before replacing
-    tmp.replace(csv_path)
-    years = arrivals_store.totals(df, "year")
-    info = {
-        "ods": ods.name,
-        "ods_sha256": hashlib.sha256(ods.read_bytes()).hexdigest(),
-        "release_date": df.attrs.get("release_date"),
-        "start_date": df.index[0].date().isoformat(),
-        "end_date": df.index[-1].date().isoformat(),
-        "rows": len(df),
-        "csv": str(csv_path),
-        "csv_sha256": hashlib.sha256(csv_path.read_bytes()).hexdigest(),
-    }
-    lines = [
-        "# Committed arrivals snapshot",
-        "",
-        "`arrivals.csv`: daily small-boat arrivals, one row per UK calendar day, from table",
-        "SB_01 of the Home Office time-series spreadsheet. Used by `load_arrivals()` when",
-        "there is no local store (`forecast arrivals update` has not been run).",
-        "",
-        "## Source and licence",
-        'Home Office, "Migrants detected crossing the English Channel in small boats",',
-        "provisional operational data, Crown copyright, Open Government Licence v3.0.",
-        f"{arrivals.ATTRIBUTION}.",
-        "Publication page: https://www.gov.uk/government/publications/migrants-detected-crossing-the-english-channel-in-small-boats",
-        f"Download URL: {url}"
-        if url
-        else "Download URL: the time-series ODS linked from that page at the release date.",
-        "",
-        "## This snapshot",
-        "| item | value |",
-        "| --- | --- |",
-        f"| spreadsheet | `{info['ods']}` |",
-        f"| release date | {info['release_date']} |",
-        f"| days covered | {info['start_date']} to {info['end_date']} |",
-        f"| rows (days) | {info['rows']} |",
-        f"| sha256 of the ODS | `{info['ods_sha256']}` |",
-        f"| sha256 of arrivals.csv | `{info['csv_sha256']}` |",
-        "",
-        "Columns: `date` (YYYY-MM-DD, UK calendar day), `people` [people], `boats` [boats],",
-        "`boats_uncontrolled` [boats] (empty before 2023, when the sheet has `-`), `notes`",
-        "(`Revised` where the Home Office marks a revised day).",
-        "",
-        "Totals by year [people]:",
-        "",
-        "| year | people | days |",
-        "| --- | ---: | ---: |",
-        *[f"| {r.period} | {r.people:,} | {r.days} |" for r in years.itertuples()],
-        "",
-        "## Rebuild",
-        "```",
-        f"forecast arrivals snapshot --ods tests/fixtures/arrivals/{info['ods']}",
-        "```",
-        "The command is deterministic: the same spreadsheet gives the same bytes and sha256.",
-        "",
-    ]
-    (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
-    return info
-
-
 def run_snapshot(args: argparse.Namespace) -> int:
     out = args.out or config.snapshot_dir()
-    info = write_snapshot(args.ods, out, args.url)
+    info = arrivals_store.write_snapshot(args.ods, out, args.url)
     if args.format == "json":
         print(json.dumps(info, indent=2))
     elif args.format == "csv":

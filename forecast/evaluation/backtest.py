@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import subprocess
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from forecast import config
 from forecast.errors import ConfigError, ForecastError
@@ -451,8 +454,6 @@ def _run_refits(
     are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
     if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
         return _refit_chunk(common, tasks, progress, n_total)
-    from concurrent.futures import FIRST_COMPLETED, wait
-
     bounds = _chunk_bounds(tasks, 16 * n_jobs)
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
@@ -534,8 +535,8 @@ def run_backtest(
 
 def _warm_worker() -> None:
     """Import what a refit needs (run in each new worker while the main process builds
-    the features, so the workers are ready when the refits start)."""
-    import forecast.model.crossing  # noqa: F401
+    the features, so the workers are ready when the refits start): unpickling this
+    function imports this module, and with it the model."""
 
 
 @contextmanager
@@ -545,9 +546,6 @@ def _worker_pool(spec: BacktestSpec):
     if spec.n_jobs <= 1 or spec.train_end is not None:
         yield None
         return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
     # spawn, not fork: forking a process that has started OpenMP threads can hang
     with ProcessPoolExecutor(spec.n_jobs, mp_context=mp.get_context("spawn")) as pool:
         for _ in range(spec.n_jobs):
@@ -831,11 +829,6 @@ def write_outputs(
 
 def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[Path]:
     """Reliability diagram, predicted vs actual and skill by lead time (PNG, Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     folder = Path(folder)
     written = []
     for res in results:
@@ -844,7 +837,8 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         h1 = int(p["horizon"].min())
         show = [MODEL_NAME, WEATHER_FREE_NAME, "climatology_month", "calm_hours_rule"]
         # reliability
-        fig, ax = plt.subplots(figsize=(5, 5))
+        fig = Figure(figsize=(5, 5))
+        ax = fig.subplots()
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
         for name in show:
             g = p[(p.forecaster == name) & (p.horizon == h1)]
@@ -860,11 +854,11 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         fig.tight_layout()
         path = folder / f"reliability_{src}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         written.append(path)
         # predicted vs actual
         g = p[(p.forecaster == MODEL_NAME) & (p.horizon == h1)]
-        fig, ax = plt.subplots(figsize=(5, 5))
+        fig = Figure(figsize=(5, 5))
+        ax = fig.subplots()
         ax.scatter(g["expected_people"], g["people"], s=4, alpha=0.4)
         lim = max(float(g["people"].max()), float(g["expected_people"].max()), 1.0)
         ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls="--")
@@ -874,12 +868,12 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         fig.tight_layout()
         path = folder / f"predicted_vs_actual_{src}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         written.append(path)
         # skill by lead time
         sc = res.scores[res.scores.group.str.match(r"^h\d+$")].copy()
         sc["h"] = sc.group.str[1:].astype(int)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
         ref = sc[sc.forecaster == "climatology_month"].set_index("h")["brier_any"]
         lw = sc[sc.forecaster == "same_day_last_week"].set_index("h")["mae"]
         for name in (MODEL_NAME, WEATHER_FREE_NAME):
@@ -907,7 +901,6 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         fig.tight_layout()
         path = folder / f"skill_by_lead_{src}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         written.append(path)
     return written
 

@@ -28,6 +28,8 @@ import pandas as pd
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.sky import night_sky
+from forecast.features.tides import night_tide_features
 
 #: Weather sources a feature table (and a trained model) can be built from.
 WEATHER_SOURCES = ("knmi", "openmeteo", "none")
@@ -693,31 +695,20 @@ SKY_COLUMNS = ("darkness_hours", "moon_illumination", "moonlit_fraction")
 
 
 def tide_sky_features(dates) -> pd.DataFrame:
-    """Tide and sky features of the night before each day D (empty if modules absent).
+    """Tide and sky features of the night before each day D.
 
     Joins ``forecast.features.tides.night_tide_features`` (high water in darkness, tidal range,
     spring-neap index) and ``forecast.features.sky.night_sky`` (hours of darkness, moon
-    illumination, moonlit share of darkness) when those modules exist. Both depend on
+    illumination, moonlit share of darkness). Both depend on
     the date only (astronomy), so they never leak.
     """
     dates = as_dates(dates)
-    parts = []
-    try:
-        from forecast.features.tides import night_tide_features
-    except ImportError:
-        night_tide_features = None
-    if night_tide_features is not None:
-        tide = night_tide_features(dates)
-        parts.append(tide.reindex(dates)[[c for c in TIDE_COLUMNS if c in tide.columns]])
-    try:
-        from forecast.features.sky import night_sky
-    except ImportError:
-        night_sky = None
-    if night_sky is not None:
-        sky = night_sky(dates)
-        parts.append(sky.reindex(dates)[[c for c in SKY_COLUMNS if c in sky.columns]])
-    if not parts:
-        return pd.DataFrame(index=dates)
+    tide = night_tide_features(dates)
+    sky = night_sky(dates)
+    parts = [
+        tide.reindex(dates)[[c for c in TIDE_COLUMNS if c in tide.columns]],
+        sky.reindex(dates)[[c for c in SKY_COLUMNS if c in sky.columns]],
+    ]
     out = pd.concat(parts, axis=1).astype(float)
     out.index = dates
     return out

@@ -40,10 +40,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import skops.io as sio
 from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 try:  # private scikit-learn API, used only by _fit (guarded: public path if missing)
     from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
@@ -54,7 +56,7 @@ except ImportError:  # pragma: no cover - depends on the scikit-learn version
     _BinMapper = None
     _sk_find_binning_thresholds = None
 
-from forecast import __version__
+from forecast import __version__, fileio
 from forecast.errors import ConfigError, DataFormatError
 
 #: Quantile levels forming the forecast grid used for CRPS (midpoints of 100 bins) and
@@ -185,8 +187,6 @@ def single_threaded():
     if _SINGLE_THREADED:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1, user_api="openmp"):
         _SINGLE_THREADED = True
         try:
@@ -257,15 +257,8 @@ class _SkopsFile:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model with skops (no pickle), atomically."""
-        import skops.io as sio
-
         check_is_fitted(self, self._fitted_attr)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        sio.dump(self, tmp)
-        tmp.replace(path)
-        return path
+        return fileio.write_with(Path(path), lambda tmp: sio.dump(self, tmp), "model file")
 
     @classmethod
     def load(cls, path: str | Path):
@@ -277,8 +270,6 @@ class _SkopsFile:
             If the file is missing, unreadable, holds types outside the trusted list or
             holds another kind of model.
         """
-        import skops.io as sio
-
         path = Path(path)
         if not path.exists():
             raise DataFormatError(

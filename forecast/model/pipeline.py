@@ -58,6 +58,11 @@ def tide_sky_table(start, end) -> pd.DataFrame:
     return _TIDE_SKY_CACHE[key]
 
 
+def prime_tide_sky(start, end, table: pd.DataFrame) -> None:
+    """Seed the in-memory tide/sky cache for ``start..end`` with a precomputed ``table``."""
+    _TIDE_SKY_CACHE[(pd.Timestamp(start), pd.Timestamp(end))] = table
+
+
 def select_columns(X: pd.DataFrame, weather_source: str) -> pd.DataFrame:
     """Keep the columns the model for ``weather_source`` uses.
 

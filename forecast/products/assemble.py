@@ -164,8 +164,6 @@ def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestam
 
 def check_replay_day(first_day: pd.Timestamp, arrivals: pd.DataFrame) -> None:
     """Raise :class:`ConfigError` unless a replay can start on ``first_day``."""
-    from forecast.sources.knmi import load_knmi
-
     knmi = load_knmi()
     first, last = replay_span(arrivals, knmi)
     if not first <= first_day <= last:
@@ -286,8 +284,6 @@ def make_outlook(
         )
     year_end = None
     if scenarios:
-        from forecast.sources.knmi import load_knmi
-
         cache = None
         if isinstance(predict, pr.CachedPredictor):
             key = pr.frame_hash(arrivals.loc[:origin, ["people", "boats"]])

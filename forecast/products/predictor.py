@@ -106,9 +106,7 @@ class CachedPredictor:
 
         table = self.tide_sky(end)
         if table is not None:
-            P._TIDE_SKY_CACHE[(pd.Timestamp(P.TRAIN_START), pd.Timestamp(end))] = table.loc[
-                P.TRAIN_START : end
-            ]
+            P.prime_tide_sky(P.TRAIN_START, end, table.loc[P.TRAIN_START : end])
         return table
 
     # -- training weather -----------------------------------------------------
@@ -132,8 +130,6 @@ class CachedPredictor:
         Keyed by the archive files' names, sizes and modification times, so a
         ``forecast weather update`` invalidates it.
         """
-        from forecast.model import pipeline as P
-
         root = W.cache_root()
         h = hashlib.sha256(f"{origin:%Y%m%d}{self.code}".encode())
         for path in sorted(root.glob("*/*.nc")) if root.is_dir() else []:

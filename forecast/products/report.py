@@ -14,8 +14,13 @@ import html
 import io
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import StrMethodFormatter
 
 from forecast import config, fileio
 from forecast.products.outlook import CONFIDENT_DAYS, busy_nights_all, model_text, skill_line
@@ -70,22 +75,16 @@ td.day{white-space:nowrap}
 
 def _svg_data_uri(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    with matplotlib.rc_context({"svg.hashsalt": "forecast-report"}):  # same input, same SVG ids
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     data = base64.b64encode(buf.getvalue().encode("utf-8")).decode("ascii")
     return f"data:image/svg+xml;base64,{data}"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "forecast-report"  # same input, same SVG ids
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure() -> tuple[Figure, object]:
+    """A figure of :data:`CHART_SIZE` not registered with pyplot (no global state)."""
+    fig = Figure(figsize=CHART_SIZE, dpi=100)
+    return fig, fig.subplots()
 
 
 #: Chart size [in] and font size [pt]: drawn for a phone (about 390 px wide, where the
@@ -107,19 +106,14 @@ def outlook_chart(outlook: dict) -> str:
 
     Returns an SVG ``data:`` URI.
     """
-    plt = _pyplot()
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import StrMethodFormatter
-
     days = outlook["days"]
     x = np.arange(len(days))
     mean = np.array([d["expected_people"] for d in days])
     lo = np.array([d["q10"] for d in days])
     hi = np.array([d["q90"] for d in days])
     colours = [RAG_COLOURS.get(d["rag"], "#888") for d in days]
-    with plt.rc_context({"font.size": CHART_FONT}):
-        fig, ax = plt.subplots(figsize=CHART_SIZE, dpi=100)
+    with matplotlib.rc_context({"font.size": CHART_FONT}):
+        fig, ax = _figure()
         bars = ax.bar(x, mean, color=colours, width=0.7)
         for bar, d in zip(bars, days, strict=True):
             if d["confidence"] == "lower":
@@ -174,14 +168,11 @@ def year_chart(outlook: dict, arrivals: pd.DataFrame | None) -> str | None:
     ytd = outlook["ytd"]
     if arrivals is None or not len(arrivals):
         return None
-    plt = _pyplot()
-    from matplotlib.ticker import StrMethodFormatter
-
     year = int(ye["year"]) if ye else int(ytd["year"])
     known_to = pd.Timestamp(ye["known_to"] if ye else ytd["to"])
     x_end = pd.Timestamp(year=year, month=12, day=31).day_of_year
-    with plt.rc_context({"font.size": CHART_FONT}):
-        fig, ax = plt.subplots(figsize=CHART_SIZE, dpi=100)
+    with matplotlib.rc_context({"font.size": CHART_FONT}):
+        fig, ax = _figure()
         ends: list[tuple[float, str, str]] = []
         for y in range(max(arrivals.index[0].year, year - 3), year):
             part = arrivals.loc[str(y), "people"].cumsum()

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import requests
 from bs4 import BeautifulSoup
+from python_calamine import CalamineWorkbook
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
@@ -404,8 +405,6 @@ def read_sb01(path: str | Path) -> pd.DataFrame:
         If the file is not a readable spreadsheet (e.g. a truncated download), has no
         sheet ``SB_01``, or the table breaks the layout (see :func:`validate_rows`).
     """
-    from python_calamine import CalamineWorkbook
-
     path = Path(path)
     if not path.exists():
         raise DataFormatError(f"spreadsheet {path} does not exist")

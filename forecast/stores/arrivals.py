@@ -657,3 +657,71 @@ def load_arrivals(now_utc: dt.datetime | None = None) -> pd.DataFrame:
     df.attrs["age_days"] = (arrivals.uk_today(now_utc) - end).days
     df.attrs["attribution"] = arrivals.ATTRIBUTION
     return df
+
+
+def write_snapshot(ods: Path, out: Path, url: str | None = None) -> dict:
+    """Write ``arrivals.csv`` and ``README.md`` to ``out`` from the spreadsheet ``ods``."""
+    df = arrivals.read_sb01(ods)
+    csv_path = out / arrivals.SNAPSHOT_NAME
+
+    def write_checked(tmp: Path) -> None:
+        write_arrivals_csv(df, tmp)
+        read_arrivals_csv(tmp)  # validate before replacing
+
+    fileio.write_with(csv_path, write_checked, "arrivals snapshot")
+    years = totals(df, "year")
+    info = {
+        "ods": ods.name,
+        "ods_sha256": hashlib.sha256(ods.read_bytes()).hexdigest(),
+        "release_date": df.attrs.get("release_date"),
+        "start_date": df.index[0].date().isoformat(),
+        "end_date": df.index[-1].date().isoformat(),
+        "rows": len(df),
+        "csv": str(csv_path),
+        "csv_sha256": hashlib.sha256(csv_path.read_bytes()).hexdigest(),
+    }
+    lines = [
+        "# Committed arrivals snapshot",
+        "",
+        "`arrivals.csv`: daily small-boat arrivals, one row per UK calendar day, from table",
+        "SB_01 of the Home Office time-series spreadsheet. Used by `load_arrivals()` when",
+        "there is no local store (`forecast arrivals update` has not been run).",
+        "",
+        "## Source and licence",
+        'Home Office, "Migrants detected crossing the English Channel in small boats",',
+        "provisional operational data, Crown copyright, Open Government Licence v3.0.",
+        f"{arrivals.ATTRIBUTION}.",
+        "Publication page: https://www.gov.uk/government/publications/migrants-detected-crossing-the-english-channel-in-small-boats",
+        f"Download URL: {url}"
+        if url
+        else "Download URL: the time-series ODS linked from that page at the release date.",
+        "",
+        "## This snapshot",
+        "| item | value |",
+        "| --- | --- |",
+        f"| spreadsheet | `{info['ods']}` |",
+        f"| release date | {info['release_date']} |",
+        f"| days covered | {info['start_date']} to {info['end_date']} |",
+        f"| rows (days) | {info['rows']} |",
+        f"| sha256 of the ODS | `{info['ods_sha256']}` |",
+        f"| sha256 of arrivals.csv | `{info['csv_sha256']}` |",
+        "",
+        "Columns: `date` (YYYY-MM-DD, UK calendar day), `people` [people], `boats` [boats],",
+        "`boats_uncontrolled` [boats] (empty before 2023, when the sheet has `-`), `notes`",
+        "(`Revised` where the Home Office marks a revised day).",
+        "",
+        "Totals by year [people]:",
+        "",
+        "| year | people | days |",
+        "| --- | ---: | ---: |",
+        *[f"| {r.period} | {r.people:,} | {r.days} |" for r in years.itertuples()],
+        "",
+        "## Rebuild",
+        "```",
+        f"forecast arrivals snapshot --ods tests/fixtures/arrivals/{info['ods']}",
+        "```",
+        "The command is deterministic: the same spreadsheet gives the same bytes and sha256.",
+        "",
+    ]
+    fileio.write_text(out / "README.md", "\n".join(lines), "snapshot README")
+    return info

@@ -20,6 +20,7 @@ never touch the network.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 import requests
 import xarray as xr
+from tqdm import tqdm
 
 from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError, SourceError
@@ -257,8 +259,6 @@ def _as_date(value: Any, name: str) -> dt.date | None:
 
 
 def _progress(total: int, desc: str, enabled: bool | None) -> Any:
-    from tqdm import tqdm
-
     disable = (not sys.stderr.isatty()) if enabled is None else not enabled
     return tqdm(total=total, desc=desc, unit="req", disable=disable, file=sys.stderr)
 
@@ -699,8 +699,6 @@ def read_weather_file(path: str | Path) -> xr.Dataset:
     DataFormatError
         Unknown suffix, unreadable file, no known variable, unknown unit or bad time axis.
     """
-    import json
-
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.exists():
