@@ -69,6 +69,9 @@ DEFAULT_VARIABLES = ("wind_speed_10m", "wind_gusts_10m", "wind_direction_10m", "
 DEFAULT_FORECAST_DAYS = 15
 MAX_FORECAST_DAYS = 35
 
+#: Back-off and retry rules used when none is given (see ``openmeteo.RetryPolicy``).
+DEFAULT_POLICY = om.RetryPolicy()
+
 #: Unit string Open-Meteo returns for a variable the model does not provide.
 UNDEFINED_UNIT = "undefined"
 
@@ -213,7 +216,7 @@ def get_ensemble(
     end: dt.date | None = None,
     base_url_override: str | None = None,
     session: requests.Session | None = None,
-    policy: om.RetryPolicy = om.RetryPolicy(),
+    policy: om.RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> dict[str, xr.Dataset]:
@@ -331,9 +334,7 @@ def _times(raw: Any, unit: str, offset: Any, where: str) -> pd.DatetimeIndex:
         try:
             times = pd.to_datetime(pd.Index(raw, dtype=object), format="%Y-%m-%dT%H:%M")
         except (TypeError, ValueError) as exc:
-            raise DataFormatError(
-                f"{where}: hourly.time is not 'yyyy-mm-ddThh:mm': {exc}"
-            ) from exc
+            raise DataFormatError(f"{where}: hourly.time is not 'yyyy-mm-ddThh:mm': {exc}") from exc
     else:
         raise DataFormatError(
             f"{where}: unknown time format {unit!r} in hourly_units.time "
@@ -446,12 +447,12 @@ def _read_location(
         grid = {
             "grid_lat": float(obj["latitude"]),
             "grid_lon": float(obj["longitude"]),
-            "grid_elevation": np.nan
-            if obj.get("elevation") is None
-            else float(obj["elevation"]),
+            "grid_elevation": np.nan if obj.get("elevation") is None else float(obj["elevation"]),
         }
     except (KeyError, TypeError, ValueError) as exc:
-        raise DataFormatError(f"{where}: latitude/longitude missing or not numbers ({exc}).") from exc
+        raise DataFormatError(
+            f"{where}: latitude/longitude missing or not numbers ({exc})."
+        ) from exc
     return times, data, first, notes, grid
 
 
@@ -516,9 +517,7 @@ def read_ensemble(
     if not objs or not all(isinstance(o, dict) for o in objs):
         raise DataFormatError(f"{source}: expected a JSON object or a list of objects.")
     if sites is not None and len(sites) != len(objs):
-        raise DataFormatError(
-            f"{source}: {len(sites)} location(s) asked but {len(objs)} returned."
-        )
+        raise DataFormatError(f"{source}: {len(sites)} location(s) asked but {len(objs)} returned.")
     if variables is None:
         first = objs[0].get("hourly")
         if not isinstance(first, dict):
@@ -547,7 +546,9 @@ def read_ensemble(
                 + (f"{model!r} is not among them." if model else "say which with model=.")
             )
     parsed = [
-        _read_location(o, variables, suffix, name, f"{source} location {i}" if len(objs) > 1 else source)
+        _read_location(
+            o, variables, suffix, name, f"{source} location {i}" if len(objs) > 1 else source
+        )
         for i, o in enumerate(objs)
     ]
     times, _, members, notes, _ = parsed[0]
@@ -558,7 +559,9 @@ def read_ensemble(
             )
         notes = {**notes, **n}
     present = list(parsed[0][1])
-    site_ids = [s.id for s in sites] if sites is not None else [f"site_{i}" for i in range(len(objs))]
+    site_ids = (
+        [s.id for s in sites] if sites is not None else [f"site_{i}" for i in range(len(objs))]
+    )
     grids = [p[4] for p in parsed]
     coords = {
         "site": ("site", np.array(site_ids, dtype=object)),
@@ -605,6 +608,7 @@ def read_ensemble(
 __all__ = [
     "ATTRIBUTION",
     "DEFAULT_FORECAST_DAYS",
+    "DEFAULT_POLICY",
     "DEFAULT_MODELS",
     "DEFAULT_VARIABLES",
     "ENSEMBLE_URL",
