@@ -158,6 +158,17 @@ def test_recorded_icon_all_values_equal_json_times_factor():
         np.testing.assert_allclose(ds["wind_speed_10m"].values[0, :, m], expected, rtol=1e-12)
 
 
+def test_recorded_icon_precipitation_is_not_confused_with_precipitation_probability():
+    # the body also holds precipitation_probability(_memberNN), unit "undefined", all null
+    ds = ens.read_ensemble(ICON.read_bytes(), [BERLIN], variables=["precipitation"])
+    assert ens.ensemble_models_in(json.loads(ICON.read_bytes()), ["precipitation"]) == []
+    assert ds.attrs["model"] == "unknown"
+    assert ds["precipitation"].shape == (1, 24, 6)
+    assert ds["precipitation"].attrs["units"] == "mm"
+    assert float(ds["precipitation"].sum()) == 0.0  # zeros, not the nulls of the other key
+    assert not ds["precipitation"].isnull().any()
+
+
 def test_recorded_multi_model_response_members_per_model(local_server):
     local_server.route(PATH, Reply(200, MODELS.read_bytes(), {"Content-Type": "application/json"}))
     body = om.get_json(local_server.url(PATH), {"models": "icon_seamless,ecmwf_ifs025_ensemble"})

@@ -274,14 +274,16 @@ def get_ensemble(
 def ensemble_models_in(payload: Any, variables: Sequence[str]) -> list[str]:
     """Model suffixes present in a (multi-model) ensemble body; ``[]`` when unsuffixed.
 
-    A suffix counts as a model only if every one of ``variables`` carries it (so
-    ``precipitation_probability`` is not read as model ``probability`` of
-    ``precipitation``).
+    A suffix counts as a model only if every one of ``variables`` carries it and none
+    of them also comes unsuffixed (so ``precipitation_probability`` is not read as
+    model ``probability`` of ``precipitation``).
     """
     objs = payload if isinstance(payload, list) else [payload]
     hourly = objs[0].get("hourly") if objs and isinstance(objs[0], dict) else None
     if not isinstance(hourly, dict):
         return []
+    if any(_members_of(hourly, var, "") for var in variables):
+        return []  # a multi-model body has no unsuffixed series
     per_var: list[set[str]] = []
     for var in variables:
         found = set()
