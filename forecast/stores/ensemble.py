@@ -19,8 +19,6 @@ file as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +28,7 @@ import pandas as pd
 import requests
 import xarray as xr
 
-from forecast import config
+from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError, SourceError
 from forecast.sources import ensemble as ens
 from forecast.sources import openmeteo as om
@@ -97,26 +95,14 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
     file is removed.
     """
     validate(ds, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".nc.tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+
+    def write_checked(tmp: Path) -> None:
         ds.to_netcdf(tmp, engine="h5netcdf")
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
         back = read_file(tmp)
         if dict(back.sizes) != dict(ds.sizes) or set(back.data_vars) != set(ds.data_vars):
             raise DataFormatError(f"{tmp}: the file read back differs from what was written.")
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    fileio.write_with(path, write_checked, "ensemble cache file")
 
 
 def read_file(path: str | Path) -> xr.Dataset:
