@@ -444,7 +444,7 @@ def make_weather(start="2017-01-01", end="2025-06-30") -> pd.DataFrame:
     return w
 
 
-def fake_predict(days, origin, weather_source, weather, arrivals, thresholds):
+def fake_predict(days, origin, weather_source, weather, arrivals, thresholds, fit_origin=None):
     """People = wind value of the day (so each weather year gives a known total)."""
     days = pd.DatetimeIndex(days)
     assert pd.Timestamp(origin) < days[0]

@@ -25,7 +25,13 @@ CALLS: list[dict] = []
 
 
 def fake_predict(
-    days, origin, weather_source="none", weather=None, arrivals=None, thresholds=(300, 500)
+    days,
+    origin,
+    weather_source="none",
+    weather=None,
+    arrivals=None,
+    thresholds=(300, 500),
+    fit_origin=None,
 ):
     """P(any) 0.8 on Saturdays, else 0.2; 100 expected people (q90 300)."""
     days = pd.DatetimeIndex(days)
@@ -217,7 +223,8 @@ def test_scenario_view(fake, capsys):
     code, out, _ = run(capsys, ["outlook", "--scenario", "2024:2021"])
     assert code == 0
     assert out.startswith(
-        "2024 with 2021's weather, 2024-01-01 .. 2024-12-31 (366 days), model run from 2023-12-31"
+        "2024 with 2021's weather, 2024-01-01 .. 2024-12-31 (366 days), weekly forecasts from the "
+        "arrivals known each week (first origin 2023-12-31)"
     )
     assert "actual                          36,816" in out
     code, out, _ = run(capsys, ["outlook", "--scenario", "2024:2021", "--format", "json"])

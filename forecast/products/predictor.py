@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import config, fileio
-from forecast.errors import ForecastError
+from forecast.errors import ConfigError, ForecastError
 from forecast.features import build as F
 from forecast.model import pipeline as P
 from forecast.model.crossing import LeadBandModel
@@ -200,26 +200,23 @@ class CachedPredictor:
         weather=None,
         arrivals=None,
         thresholds=config.BUSY_THRESHOLDS,
+        fit_origin=None,
     ):
         """Forecast ``days`` (as :func:`forecast.model.pipeline.forecast_days`).
 
-        CrossingModel fits and predicts single-threaded itself (see forecast/model.py).
+        ``fit_origin`` (on or before ``origin``; default ``origin``): fit the model on
+        the days known then and reuse it for later origins, e.g. monthly refits across a
+        year of weekly forecasts. CrossingModel fits and predicts single-threaded itself.
         """
-        return self._call(days, origin, weather_source, weather, arrivals, thresholds)
-
-    def _call(
-        self,
-        days,
-        origin,
-        weather_source="none",
-        weather=None,
-        arrivals=None,
-        thresholds=config.BUSY_THRESHOLDS,
-    ):
-
         days = pd.DatetimeIndex(days)
         horizons = train_horizons(days, origin)
-        model = self.model(weather_source, origin, arrivals, horizons)
+        fit_at = pd.Timestamp(fit_origin if fit_origin is not None else origin)
+        if fit_at > pd.Timestamp(origin):
+            raise ConfigError(
+                f"fit_origin {fit_at.date()} is after the origin {pd.Timestamp(origin).date()}: "
+                "a model may only be fitted on what was known at the origin."
+            )
+        model = self.model(weather_source, fit_at, arrivals.loc[:fit_at], horizons)
         self._prime(max(days.max(), arrivals.index[-1]))
         if weather_source == "knmi" and weather is None:
             weather = load_knmi()

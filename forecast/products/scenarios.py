@@ -23,7 +23,8 @@ import pandas as pd
 
 from forecast import config
 from forecast.errors import ConfigError
-from forecast.model.pipeline import forecast_days
+from forecast.products.outlook import total_distribution
+from forecast.products.predictor import CachedPredictor
 
 #: Signature of :func:`forecast.model.pipeline.forecast_days`.
 Predictor = Callable[..., pd.DataFrame]
@@ -32,8 +33,8 @@ KNMI_LABEL = "KNMI station 340 Woensdrecht, observed (inland regional proxy, 213
 
 
 def default_predictor() -> Predictor:
-    """:func:`forecast.model.pipeline.forecast_days` (uncached)."""
-    return forecast_days
+    """The cached pipeline (:class:`forecast.products.predictor.CachedPredictor`)."""
+    return CachedPredictor()
 
 
 def same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
@@ -222,6 +223,51 @@ def year_end_bands(
     return result
 
 
+#: Scenario runs: a forecast is issued every STEP_DAYS days from the arrivals known the
+#: day before, with a model refitted every REFIT_DAYS days (never after the origin).
+STEP_DAYS = 7
+REFIT_DAYS = 28
+
+
+def rolling_run(
+    days: pd.DatetimeIndex,
+    weather: pd.DataFrame,
+    arrivals: pd.DataFrame,
+    predict: Predictor,
+    thresholds: tuple[int, ...],
+    step_days: int = STEP_DAYS,
+    refit_days: int = REFIT_DAYS,
+) -> pd.DataFrame:
+    """Forecasts of ``days`` issued every ``step_days`` from the arrivals known then.
+
+    Each block of ``step_days`` days is forecast from the day before it (leads 1 ..
+    ``step_days``), seeing only arrivals up to that origin; the model is refitted every
+    ``refit_days`` days. Running the same schedule under two years' weather separates
+    the weather from everything the arrivals history carries (the level of activity,
+    capacity, season).
+    """
+    days = pd.DatetimeIndex(days)
+    parts = []
+    fit_origin = None
+    for k in range(0, len(days), step_days):
+        block = days[k : k + step_days]
+        origin = block[0] - pd.Timedelta(days=1)
+        if fit_origin is None or (origin - fit_origin).days >= refit_days:
+            fit_origin = origin
+        parts.append(
+            predict(
+                block,
+                origin,
+                weather_source="knmi",
+                weather=weather,
+                arrivals=arrivals.loc[:origin],
+                thresholds=thresholds,
+                fit_origin=fit_origin,
+            )
+        )
+    return pd.concat(parts)
+
+
 def weather_swap(
     year: int,
     weather_year: int,
@@ -232,21 +278,27 @@ def weather_swap(
     end: pd.Timestamp | None = None,
     predict: Predictor | None = None,
     thresholds: Iterable[int] = config.BUSY_THRESHOLDS,
+    random_state: int = 0,
 ) -> dict:
     """A period of ``year`` modelled with its own weather and with ``weather_year``'s.
 
-    The pipeline is run from the day before the period (origin) over the period twice:
-    once with the year's own observed weather, once with ``weather_year``'s weather on
-    the same calendar days. The difference between the two modelled totals is the
-    weather's share; the actual total and arrivals per red day are shown next to them.
+    Method (:func:`rolling_run`): through the period, a 7-day forecast is issued every 7
+    days from the arrivals known the day before (a model refitted every 28 days, never on
+    later data), once with the year's own observed weather and once with
+    ``weather_year``'s weather on the same calendar days. The arrivals history is the
+    real one in both runs, so the two totals differ by the weather alone; under its own
+    weather the model tracks the year's level of activity, which a single run from
+    1 January (leads up to a year, no arrivals known after the origin) cannot.
 
     Returns
     -------
     dict
         ``year``, ``weather_year``, ``from``, ``to``, ``actual`` [people],
-        ``own_weather`` and ``other_weather`` (each ``expected`` [people], ``red_days``,
+        ``own_weather`` and ``other_weather`` (each ``expected`` [people], ``range_80``
+        [people] (10 % and 90 % quantiles of the period total), ``red_days``,
         ``amber_days``, ``green_days``, ``people_per_red_day``), ``weather_effect``
-        [people] (other − own), ``actual_per_red_day`` [people per red day], ``label``.
+        [people] (other − own), ``actual_per_red_day`` [people per red day], ``label``,
+        ``method``.
 
     Raises
     ------
@@ -277,18 +329,17 @@ def weather_swap(
     own = shift_weather(weather, year, days)
     other = shift_weather(weather, weather_year, days)
     origin = start - pd.Timedelta(days=1)
-    history = arrivals.loc[:origin]
     thresholds = tuple(thresholds)
     runs = {}
     for name, w in (("own_weather", own), ("other_weather", other)):
-        pred = predict(
-            days, origin, weather_source="knmi", weather=w, arrivals=history, thresholds=thresholds
-        )
+        pred = rolling_run(days, w, arrivals, predict, thresholds)
         red = int((pred["rag"] == "red").sum())
         expected = float(pred["expected_people"].sum())
+        total = total_distribution(pred, random_state=random_state)
         runs[name] = {
             "weather_year": year if name == "own_weather" else weather_year,
             "expected": int(round(expected)),
+            "range_80": [total["q10"], total["q90"]],
             "red_days": red,
             "amber_days": int((pred["rag"] == "amber").sum()),
             "green_days": int((pred["rag"] == "green").sum()),
@@ -309,6 +360,11 @@ def weather_swap(
         "actual_per_red_day": round(actual / red_own, 1) if red_own else None,
         "label": KNMI_LABEL,
         "origin": origin.date().isoformat(),
+        "method": (
+            f"a {STEP_DAYS}-day forecast issued every {STEP_DAYS} days from the arrivals known "
+            f"the day before (model refitted every {REFIT_DAYS} days), under each year's "
+            "observed weather; ranges: 10-90 % of the simulated period total, " + total["method"]
+        ),
     }
 
 
@@ -321,19 +377,20 @@ def format_swap(s: dict) -> str:
 
     lines = [
         f"{s['year']} with {s['weather_year']}'s weather, {s['from']} .. {s['to']} ({s['days']} days), "
-        f"model run from {s['origin']}",
+        f"weekly forecasts from the arrivals known each week (first origin {s['origin']})",
         f"Weather: {s['label']} (observed, standing in for forecasts)",
         "",
-        f"{'':28}{'people':>10}{'red':>6}{'amber':>7}{'green':>7}{'people/red day':>16}",
-        f"{'actual':28}{s['actual']:>10,}{'':>6}{'':>7}{'':>7}{per_red(s['actual_per_red_day']):>16}",
+        f"{'':28}{'people':>10}{'80 % range':>18}{'red':>6}{'amber':>7}{'green':>7}{'people/red day':>16}",
+        f"{'actual':28}{s['actual']:>10,}{'':>18}{'':>6}{'':>7}{'':>7}{per_red(s['actual_per_red_day']):>16}",
     ]
     for label, r in (
         (f"model, {s['year']} weather", o),
         (f"model, {s['weather_year']} weather", w),
     ):
+        lo, hi = r["range_80"]
         lines.append(
-            f"{label:28}{r['expected']:>10,}{r['red_days']:>6}{r['amber_days']:>7}{r['green_days']:>7}"
-            f"{per_red(r['people_per_red_day']):>16}"
+            f"{label:28}{r['expected']:>10,}{f'{lo:,}-{hi:,}':>18}{r['red_days']:>6}"
+            f"{r['amber_days']:>7}{r['green_days']:>7}{per_red(r['people_per_red_day']):>16}"
         )
     lines += [
         "",
