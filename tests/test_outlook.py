@@ -492,9 +492,15 @@ def test_weather_swap():
     assert s["other_weather"]["expected"] == 21 * 366 and s["other_weather"]["red_days"] == 366
     assert s["weather_effect"] == -3 * 366
     assert s["actual"] == 30 * 366 and s["actual_per_red_day"] == 30.0
+    # the actual scaled by the modelled ratio 21/24
+    assert s["scenario"]["expected"] == round(30 * 366 * 21 / 24)
+    assert s["scenario"]["weather_ratio"] == round(21 / 24, 4)
+    lo, hi = s["scenario"]["range_80"]
+    assert lo <= s["scenario"]["expected"] <= hi
     text = sc.format_swap(s)
     assert "2024 with 2021's weather, 2024-01-01 .. 2024-12-31 (366 days)" in text
-    assert f"Weather effect: {-3 * 366:+,} people" in text
+    assert f"Modelled weather effect: {-3 * 366:+,} people" in text
+    assert f"≈ {round(30 * 366 * 21 / 24):,} people" in text
     with pytest.raises(ConfigError, match="arrivals do not cover"):
         sc.weather_swap(
             2025, 2021, arr, make_weather(), end=pd.Timestamp("2025-06-30"), predict=fake_predict
@@ -525,3 +531,61 @@ def test_skill_text():
         "a night with more than 300 people is ranked above a quieter one 73% of the time (AUC 0.73)"
     )
     assert ol.skill_text({}) == "not available" and ol.skill_text(None) == "not available"
+
+
+@pytest.mark.slow
+def test_same_year_scenario_reproduces_every_year_with_weather(data_home):
+    """Real data, real pipeline: a year under its own weather is that year's level.
+
+    Every full year that the bundled weather and the arrivals cover (after a first year
+    of training). Weekly forecasts and monthly refits are replaced by 28-day forecasts and
+    one fit per year to keep the test fast; the property does not depend on the schedule.
+    """
+    from forecast.features import build as F
+    from forecast.model import pipeline as P
+    from forecast.sources.knmi import load_knmi
+    from forecast.stores.arrivals import load_arrivals
+
+    arrivals, knmi = load_arrivals(), load_knmi()
+    first = max(P.TRAIN_START.year + 1, knmi.index[0].year + 1)
+    years = [
+        y
+        for y in range(first, knmi.index[-1].year + 1)
+        if knmi.index[-1] >= pd.Timestamp(f"{y}-12-31")
+    ]
+    assert years == [2019, 2020, 2021, 2022, 2023, 2024]
+
+    wtab = F.weather_table("knmi", knmi)
+    tide_sky = P.tide_sky_table(P.TRAIN_START, pd.Timestamp("2025-01-10"))
+    models = {}
+
+    def predict(days, origin, *, weather_source, weather, arrivals, thresholds, fit_origin=None):
+        year = (pd.Timestamp(origin) + pd.Timedelta(days=1)).year
+        fit_at = pd.Timestamp(f"{year - 1}-12-31")  # once a year, never after the origin
+        if fit_at not in models:
+            models[fit_at] = P.fit_default_model(
+                "knmi",
+                fit_at,
+                arrivals.loc[:fit_at],
+                wtab.loc[:fit_at],
+                tide_sky,
+                horizons=range(1, 29),
+            )
+        return P.forecast_days(
+            days,
+            origin,
+            weather_source=weather_source,
+            weather=weather,
+            arrivals=arrivals,
+            thresholds=thresholds,
+            model=models[fit_at],
+        )
+
+    for y in years:
+        s = sc.weather_swap(y, y, arrivals, knmi, predict=predict, step_days=28)
+        actual = int(arrivals.loc[f"{y}-01-01" : f"{y}-12-31", "people"].sum())
+        assert s["actual"] == actual
+        assert s["scenario"]["expected"] == actual, y
+        lo, hi = s["scenario"]["range_80"]
+        assert lo <= actual <= hi, y
+        assert s["own_weather"]["expected"] > 0

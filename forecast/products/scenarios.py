@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecast import config
 from forecast.errors import ConfigError
-from forecast.products.outlook import total_distribution
+from forecast.products.outlook import sample_days, total_distribution
 from forecast.products.predictor import CachedPredictor
 
 #: Signature of :func:`forecast.model.pipeline.forecast_days`.
@@ -279,6 +279,8 @@ def weather_swap(
     predict: Predictor | None = None,
     thresholds: Iterable[int] = config.BUSY_THRESHOLDS,
     random_state: int = 0,
+    step_days: int = STEP_DAYS,
+    refit_days: int = REFIT_DAYS,
 ) -> dict:
     """A period of ``year`` modelled with its own weather and with ``weather_year``'s.
 
@@ -297,8 +299,9 @@ def weather_swap(
         ``own_weather`` and ``other_weather`` (each ``expected`` [people], ``range_80``
         [people] (10 % and 90 % quantiles of the period total), ``red_days``,
         ``amber_days``, ``green_days``, ``people_per_red_day``), ``weather_effect``
-        [people] (other − own), ``actual_per_red_day`` [people per red day], ``label``,
-        ``method``.
+        [people] (other − own, modelled), ``scenario`` (``expected`` [people]: the actual
+        total times the modelled ratio other/own, with ``range_80`` and ``weather_ratio``),
+        ``actual_per_red_day`` [people per red day], ``label``, ``method``.
 
     Raises
     ------
@@ -330,12 +333,16 @@ def weather_swap(
     other = shift_weather(weather, weather_year, days)
     origin = start - pd.Timedelta(days=1)
     thresholds = tuple(thresholds)
-    runs = {}
-    for name, w in (("own_weather", own), ("other_weather", other)):
-        pred = rolling_run(days, w, arrivals, predict, thresholds)
+    runs, draws = {}, {}
+    preds: dict[int, pd.DataFrame] = {}
+    for name, w, wy in (("own_weather", own, year), ("other_weather", other, weather_year)):
+        if wy not in preds:  # the same year's weather twice: one run
+            preds[wy] = rolling_run(days, w, arrivals, predict, thresholds, step_days, refit_days)
+        pred = preds[wy]
         red = int((pred["rag"] == "red").sum())
         expected = float(pred["expected_people"].sum())
         total = total_distribution(pred, random_state=random_state)
+        draws[name] = sample_days(pred, random_state=random_state).sum(axis=1)
         runs[name] = {
             "weather_year": year if name == "own_weather" else weather_year,
             "expected": int(round(expected)),
@@ -347,6 +354,17 @@ def weather_swap(
         }
     actual = int(arrivals.loc[days, "people"].sum())
     red_own = runs["own_weather"]["red_days"]
+    # The year's actual total scaled by the modelled weather ratio: the model's error in
+    # the year's level cancels, so under its own weather the scenario is the actual.
+    e_own = max(runs["own_weather"]["expected"], 1)
+    ratio = runs["other_weather"]["expected"] / e_own
+    ratio_draws = draws["other_weather"] / np.maximum(draws["own_weather"], 1.0)
+    lo, hi = np.quantile(actual * ratio_draws, [0.1, 0.9])
+    scenario = {
+        "expected": int(round(actual * ratio)),
+        "range_80": [int(round(min(lo, actual * ratio))), int(round(max(hi, actual * ratio)))],
+        "weather_ratio": round(ratio, 4),
+    }
     return {
         "year": year,
         "weather_year": weather_year,
@@ -357,12 +375,13 @@ def weather_swap(
         "actual_days_with_crossings": int((arrivals.loc[days, "people"] > 0).sum()),
         **runs,
         "weather_effect": runs["other_weather"]["expected"] - runs["own_weather"]["expected"],
+        "scenario": scenario,
         "actual_per_red_day": round(actual / red_own, 1) if red_own else None,
         "label": KNMI_LABEL,
         "origin": origin.date().isoformat(),
         "method": (
-            f"a {STEP_DAYS}-day forecast issued every {STEP_DAYS} days from the arrivals known "
-            f"the day before (model refitted every {REFIT_DAYS} days), under each year's "
+            f"a {step_days}-day forecast issued every {step_days} days from the arrivals known "
+            f"the day before (model refitted every {refit_days} days), under each year's "
             "observed weather; ranges: 10-90 % of the simulated period total, " + total["method"]
         ),
     }
@@ -370,7 +389,7 @@ def weather_swap(
 
 def format_swap(s: dict) -> str:
     """Terminal text of a :func:`weather_swap` result."""
-    o, w = s["own_weather"], s["other_weather"]
+    o, w, sc_ = s["own_weather"], s["other_weather"], s["scenario"]
 
     def per_red(v):
         return "–" if v is None else f"{v:,.0f}"
@@ -394,8 +413,12 @@ def format_swap(s: dict) -> str:
         )
     lines += [
         "",
-        f"Weather effect: {s['weather_effect']:+,} people ({s['weather_year']}'s weather instead of "
-        f"{s['year']}'s); the rest of the gap to the actual is not weather "
-        f"(actual − model with own weather: {s['actual'] - o['expected']:+,}).",
+        f"Scenario: {s['year']} with {s['weather_year']}'s weather ≈ {sc_['expected']:,} people "
+        f"(80 % range {sc_['range_80'][0]:,}-{sc_['range_80'][1]:,}): the actual {s['actual']:,} "
+        f"times the modelled weather ratio {sc_['weather_ratio']:.2f}.",
+        f"Modelled weather effect: {s['weather_effect']:+,} people ({s['weather_year']}'s weather "
+        f"instead of {s['year']}'s); the model's own-weather total differs from the actual by "
+        f"{o['expected'] - s['actual']:+,} people (its error in the year's level, which the ratio "
+        "cancels).",
     ]
     return "\n".join(lines)
