@@ -142,6 +142,10 @@ def test_other_variables_grow_with_lead(knmi):
         "temperature_2m_mean",
     ):
         assert _mae(far, knmi, col) > 1.3 * _mae(near, knmi, col), col
+    gust_clim = fe.climatological_mae(knmi, "wind_gusts_10m_max")
+    for k, f in ((1, near), (12, far)):
+        expected = fe.DEFAULT_TABLE.at("wind_nmae", k) * gust_clim
+        assert _mae(f, knmi, "wind_gusts_10m_max") == pytest.approx(expected, rel=0.12), k
     d_near = np.nanmean(
         np.abs((near.wind_direction_10m_mean - knmi.wind_direction_10m_mean + 180) % 360 - 180)
     )

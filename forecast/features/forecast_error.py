@@ -32,10 +32,11 @@ Structure across variables and days
 - ``z`` is AR(1) from one day to the next with correlation
   :attr:`ErrorTable.day_to_day_correlation` (a forecast wrong about a calm spell stays
   wrong for several days).
-- The wind family shares one error: the forecast daily mean wind carries the common
-  error and max, min and gust are built from it through their (separately perturbed)
-  ratios ``(max+1)/(mean+1)``, ``(mean+1)/(min+1)``, ``(gust+1)/(max+1)`` clipped at 1,
-  so ``0 <= min <= mean <= max <= gust`` always holds.
+- The wind family shares one error: the noise of mean, max, min and gust is
+  ``sqrt(c) F + sqrt(1 - c) e_v`` with a common factor ``F`` and
+  ``c =`` :attr:`ErrorTable.wind_family_correlation`; each is calibrated to the wind's
+  normalised error. Afterwards ``max >= mean``, ``gust >= max`` and ``min <= mean`` are
+  enforced by clipping, so ``0 <= min <= mean <= max <= gust`` always holds.
 - Pressure noise is anti-correlated with the wind noise
   (:attr:`ErrorTable.pressure_wind_correlation`); precipitation noise is partly tied to
   the wind noise and its duration to the precipitation noise.
@@ -59,6 +60,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
+from scipy.special import ndtri
 
 from forecast.errors import ConfigError, DataFormatError
 
@@ -125,6 +127,8 @@ class ErrorTable:
         Additive bias of the wind speeds [kn] (forecast minus observation).
     day_to_day_correlation : float
         Lag-1 correlation [1] of the error noise between consecutive valid days.
+    wind_family_correlation : float
+        Correlation [1] of the noise of mean, max, min wind and gust (common factor).
     pressure_wind_correlation : float
         Correlation [1] of the pressure noise with the wind noise.
     precipitation_wind_correlation : float
@@ -143,6 +147,7 @@ class ErrorTable:
     hour_sd_h: tuple[float, ...] = (2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
     wind_bias_kn: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     day_to_day_correlation: float = 0.7
+    wind_family_correlation: float = 0.8
     pressure_wind_correlation: float = -0.5
     precipitation_wind_correlation: float = 0.3
     name: str = "published-2025"
@@ -186,6 +191,7 @@ class ErrorTable:
                 raise ConfigError(f"ErrorTable.{name} must lie in [0, 1]; got {vals}")
         for name in (
             "day_to_day_correlation",
+            "wind_family_correlation",
             "pressure_wind_correlation",
             "precipitation_wind_correlation",
         ):
@@ -269,6 +275,8 @@ def _harmonics(doy: np.ndarray) -> np.ndarray:
 
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(24)
 _GH_W = _GH_W / _GH_W.sum()
+# Equal-probability grid of the standard normal (for the non-smooth wrapped error).
+_NORMAL_GRID = ndtri((np.arange(4000) + 0.5) / 4000)
 
 
 # ----------------------------------------------------------------------------- variables
@@ -310,6 +318,9 @@ _VARS: dict[str, _Var] = {
     v.column: v
     for v in (
         _Var("wind_speed_10m_mean", _log1, _exp1, 0.0, np.inf, "wind_nmae"),
+        _Var("wind_speed_10m_max", _log1, _exp1, 0.0, np.inf, "wind_nmae"),
+        _Var("wind_speed_10m_min", _log1, _exp1, 0.0, np.inf, "wind_nmae"),
+        _Var("wind_gusts_10m_max", _log1, _exp1, 0.0, np.inf, "wind_nmae"),
         _Var("pressure_msl_mean", _ident, _ident, 900.0, 1100.0, "pressure_nmae"),
         _Var("temperature_2m_mean", _ident, _ident, -60.0, 60.0, "temperature_nmae"),
         _Var("precipitation_sum", _sqrt, _square_pos, 0.0, np.inf, "precipitation_nmae"),
@@ -317,13 +328,6 @@ _VARS: dict[str, _Var] = {
         _Var("cloud_cover_mean", _ident, _ident, 0.0, 8.0, "cloud_nmae"),
         _Var("visibility_min", _log_vis, np.exp, 50.0, 75000.0, "cloud_nmae"),
     )
-}
-
-# Wind ratios, in log((a+1)/(b+1)) >= 0; perturbed with the wind's a_k.
-_RATIOS = {
-    "max_over_mean": ("wind_speed_10m_max", "wind_speed_10m_mean"),
-    "mean_over_min": ("wind_speed_10m_mean", "wind_speed_10m_min"),
-    "gust_over_max": ("wind_gusts_10m_max", "wind_speed_10m_max"),
 }
 
 
@@ -387,14 +391,6 @@ class _Model:
                     doy_c,
                     col,
                 )
-        for key, (num, den) in _RATIOS.items():
-            r_obs = _log1(weather[num].to_numpy(dtype=float)) - _log1(
-                weather[den].to_numpy(dtype=float)
-            )
-            r_cli = _log1(climate[num].to_numpy(dtype=float)) - _log1(
-                climate[den].to_numpy(dtype=float)
-            )
-            self.clim[key] = _fit_clim(r_obs, doy, r_cli, doy_c, key)
         self._a: dict[tuple[str, int], float] = {}
 
     # -- calibration
@@ -411,11 +407,8 @@ class _Model:
         """Correlation ``a_k`` giving the table's normalised MAE for ``col`` at ``lead``."""
         key = (col, lead)
         if key not in self._a:
-            if col in _RATIOS:
-                self._a[key] = self.a("wind_speed_10m_mean", lead)
-                return self._a[key]
             nmae = self.table.at(_VARS[col].table, lead)
-            bias = self.table.at("wind_bias_kn", lead) if col == "wind_speed_10m_mean" else 0.0
+            bias = self.table.at("wind_bias_kn", lead) if col in REQUIRED_COLUMNS else 0.0
             if nmae >= 1.0:
                 self._a[key] = 0.0
                 return 0.0
@@ -440,33 +433,39 @@ class _Model:
         rho = self.table.day_to_day_correlation
         names = [
             "wind",
+            "mean",
             "pressure",
             "wet",
             "duration",
             "temperature",
             "cloud",
             "visibility",
-            "max_over_mean",
-            "mean_over_min",
-            "gust_over_max",
+            "max",
+            "min",
+            "gust",
             "direction",
             "hour",
         ]
         draws = _ar1(n, rho, rng, n_fields * len(names))[:, pos].reshape(len(names), n_fields, -1)
         base = dict(zip(names, draws, strict=True))
         r_p, r_w = self.table.pressure_wind_correlation, self.table.precipitation_wind_correlation
+        c = self.table.wind_family_correlation
         precip = r_w * base["wind"] + np.sqrt(1 - r_w * r_w) * base["wet"]
+
+        def family(own: str) -> np.ndarray:
+            return np.sqrt(c) * base["wind"] + np.sqrt(1 - c) * base[own]
+
         return {
-            "wind_speed_10m_mean": base["wind"],
+            "wind_speed_10m_mean": family("mean"),
+            "wind_speed_10m_max": family("max"),
+            "wind_speed_10m_min": family("min"),
+            "wind_gusts_10m_max": family("gust"),
             "pressure_msl_mean": r_p * base["wind"] + np.sqrt(1 - r_p * r_p) * base["pressure"],
             "precipitation_sum": precip,
             "precipitation_duration": 0.9 * precip + np.sqrt(1 - 0.81) * base["duration"],
             "temperature_2m_mean": base["temperature"],
             "cloud_cover_mean": base["cloud"],
             "visibility_min": base["visibility"],
-            "max_over_mean": base["max_over_mean"],
-            "mean_over_min": base["mean_over_min"],
-            "gust_over_max": base["gust_over_max"],
             "direction": base["direction"],
             "hour": base["hour"],
         }
@@ -484,22 +483,16 @@ class _Model:
                 continue
             cl = self.clim[col]
             f = var.inv(cl.mu + cl.sigma * xf[col])
-            if col == "wind_speed_10m_mean":
+            if col in REQUIRED_COLUMNS:
                 f = f + self.table.at("wind_bias_kn", lead)
             f = np.clip(f, var.lo, var.hi)
             f[~np.isfinite(self.obs.get(col, w[col].to_numpy(dtype=float)))] = np.nan
             vals[col] = f
-        ratio = {}
-        for key in _RATIOS:
-            cl = self.clim[key]
-            ratio[key] = np.maximum(cl.mu + cl.sigma * xf[key], 0.0)
-        mean1 = vals["wind_speed_10m_mean"] + 1.0
-        vals["wind_speed_10m_max"] = mean1 * np.exp(ratio["max_over_mean"]) - 1.0
-        vals["wind_speed_10m_min"] = np.maximum(mean1 * np.exp(-ratio["mean_over_min"]) - 1.0, 0.0)
-        vals["wind_gusts_10m_max"] = (vals["wind_speed_10m_max"] + 1.0) * np.exp(
-            ratio["gust_over_max"]
-        ) - 1.0
-        for col in REQUIRED_COLUMNS[1:]:
+        mean = vals["wind_speed_10m_mean"]
+        vals["wind_speed_10m_max"] = np.fmax(vals["wind_speed_10m_max"], mean)
+        vals["wind_speed_10m_min"] = np.fmin(vals["wind_speed_10m_min"], mean)
+        vals["wind_gusts_10m_max"] = np.fmax(vals["wind_gusts_10m_max"], vals["wind_speed_10m_max"])
+        for col in REQUIRED_COLUMNS:
             vals[col][~np.isfinite(w[col].to_numpy(dtype=float))] = np.nan
         if "precipitation_duration" in vals and "precipitation_sum" in vals:
             dry = vals["precipitation_sum"] == 0.0
@@ -523,7 +516,7 @@ def _direction_sd(mae_deg: float) -> float:
     lo, hi = 0.0, 2000.0
     for _ in range(50):
         mid = 0.5 * (lo + hi)
-        e = np.abs((mid * _GH_X + 180.0) % 360.0 - 180.0) @ _GH_W
+        e = np.mean(np.abs((mid * _NORMAL_GRID + 180.0) % 360.0 - 180.0))
         if e > mae_deg:
             hi = mid
         else:
@@ -733,11 +726,9 @@ def error_size(
     """
     lead = _check_lead(lead)
     model = _Model(weather, climate, table)
-    if column not in model.clim or column in _RATIOS:
-        raise ConfigError(
-            f"column must be one of {sorted(c for c in model.clim if c not in _RATIOS)}; got {column!r}"
-        )
-    bias = table.at("wind_bias_kn", lead) if column == "wind_speed_10m_mean" else 0.0
+    if column not in model.clim:
+        raise ConfigError(f"column must be one of {sorted(model.clim)}; got {column!r}")
+    bias = table.at("wind_bias_kn", lead) if column in REQUIRED_COLUMNS else 0.0
     return model._expected_mae(column, model.a(column, lead), bias)
 
 
