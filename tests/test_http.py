@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import socket
 
 import pytest
 import requests
+import urllib3
 
 from forecast import config
 from forecast.errors import ConfigError, SourceError
@@ -176,13 +178,19 @@ def test_get_connection_refused():
 
 
 def test_get_short_body_against_content_length():
-    """Older urllib3 (1.x) hands back a short body silently: the length check catches it."""
-    short = requests.Response()
-    short.status_code, short._content = 200, b"abc"
-    short.headers["Content-Length"] = "10"
+    """Older urllib3 (1.x) hands back a short body silently: the byte count catches it."""
 
     class Session:
-        def get(self, url, **kwargs):
+        def request(self, method, url, **kwargs):
+            short = requests.Response()
+            short.status_code, short.url = 200, url
+            short.headers["Content-Length"] = "10"
+            short.raw = urllib3.HTTPResponse(
+                body=io.BytesIO(b"abc"),
+                headers={"Content-Length": "10"},
+                preload_content=False,
+                enforce_content_length=False,
+            )
             return short
 
     with pytest.raises(
