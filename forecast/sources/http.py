@@ -31,6 +31,7 @@ and :mod:`forecast.sources.knmi`.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import email.utils
 import errno
@@ -56,9 +57,9 @@ T = TypeVar("T")
 #: Default time-out of one socket operation (connect, or wait for the next bytes) [s].
 DEFAULT_TIMEOUT_S = config.HTTP_TIMEOUT_S
 #: Default deadline of one whole request: connection, headers and the full body [s].
-DEFAULT_REQUEST_DEADLINE_S = 180.0
+DEFAULT_REQUEST_DEADLINE_S = 120.0
 #: Default deadline of all the attempts and waits of one download (:func:`retrying`) [s].
-DEFAULT_TOTAL_DEADLINE_S = 600.0
+DEFAULT_TOTAL_DEADLINE_S = 300.0
 #: Default cap on a body as sent on the wire (before decompression) [bytes].
 DEFAULT_MAX_BYTES = 32 * 2**20
 #: Default cap on a body after ``gzip``/``deflate`` decompression [bytes].
@@ -72,6 +73,11 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _ACCEPT_ENCODING = "gzip, deflate"
 # errno values of a network that is simply not there (not worth retrying).
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, getattr(errno, "ENONET", -1)}
+# The overall deadline of the retry loop running now (set by :func:`retrying`): every
+# request made inside it ends by then, even when the caller does not pass it along.
+_OVERALL: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "forecast_http_overall_deadline", default=None
+)
 
 
 class TransientError(SourceError):
@@ -328,9 +334,9 @@ def request(
     params: dict[str, str] | None = None,
     data: dict[str, str] | None = None,
     session: requests.Session | None = None,
-    deadline_s: float = DEFAULT_REQUEST_DEADLINE_S,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    deadline_s: float | None = None,
+    max_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
     allowed_hosts: Collection[str] | None = None,
 ) -> requests.Response:
     """One bounded request of ``url``; the whole body is read before returning.
@@ -347,12 +353,16 @@ def request(
         Form fields (POST).
     session : requests.Session, optional
         Default: a one-off connection.
-    deadline_s : float
+    deadline_s : float, optional
         The whole request (redirects, headers and body) must end within this [s].
-    max_bytes : int
-        Cap on the body as sent (compressed or not) [bytes].
-    max_decoded_bytes : int
-        Cap on the body after ``gzip``/``deflate`` decompression [bytes].
+        Default :data:`DEFAULT_REQUEST_DEADLINE_S`; never later than the overall
+        deadline of an enclosing :func:`retrying`.
+    max_bytes : int, optional
+        Cap on the body as sent (compressed or not) [bytes]; default
+        :data:`DEFAULT_MAX_BYTES`.
+    max_decoded_bytes : int, optional
+        Cap on the body after ``gzip``/``deflate`` decompression [bytes]; default
+        :data:`DEFAULT_MAX_DECODED_BYTES`.
     allowed_hosts : collection of str, optional
         Host names a redirect may lead to. Default: the host of ``url`` only.
 
@@ -381,6 +391,11 @@ def request(
         On a ``Content-Encoding`` other than gzip/deflate/identity or a corrupt one.
     """
     method = method.upper()
+    deadline_s = DEFAULT_REQUEST_DEADLINE_S if deadline_s is None else deadline_s
+    max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    max_decoded_bytes = (
+        DEFAULT_MAX_DECODED_BYTES if max_decoded_bytes is None else max_decoded_bytes
+    )
     try:
         shown = requests.Request(method, url, params=params).prepare().url or url
     except requests.RequestException as exc:
@@ -396,6 +411,12 @@ def request(
     ):
         if not value > 0:
             raise ConfigError(f"HTTP {name}={value!r} must be > 0.")
+    overall = _OVERALL.get()
+    if overall is not None:
+        left = overall.remaining()
+        if left <= 0:
+            raise _deadline_fault(method, shown, overall.seconds, overall=True)
+        deadline_s = min(deadline_s, left)
     hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else set()
     hosts.add((urlsplit(url).hostname or "").lower())
 
@@ -438,11 +459,16 @@ def request(
     return outcome["response"]
 
 
-def _deadline_fault(method: str, shown: str, deadline_s: float) -> TransientError:
-    text = (
-        f"no complete answer within the deadline of {deadline_s:g} s for one request "
-        "(the server is too slow or sends its answer a little at a time)"
-    )
+def _deadline_fault(
+    method: str, shown: str, deadline_s: float, overall: bool = False
+) -> TransientError:
+    if overall:
+        text = f"the overall deadline of {deadline_s:g} s for this download has passed"
+    else:
+        text = (
+            f"no complete answer within {deadline_s:g} s, the deadline of this request "
+            "(the server is too slow or sends its answer a little at a time)"
+        )
     return TransientError(f"{method} {shown} failed: {text}", fault=text, timed_out=True)
 
 
@@ -675,11 +701,14 @@ def retrying(
     sleep : callable
         Waits between attempts (tests pass a recorder).
     deadline : Deadline, optional
-        Overall limit: no new attempt starts, and no wait is begun, that would end after
-        it; the last error is raised instead, saying so.
+        Overall limit (default: the enclosing one, else :data:`DEFAULT_TOTAL_DEADLINE_S`
+        from now): no wait is begun that would end after it, and every :func:`request`
+        made by ``call`` ends by then; the last error is raised instead, saying so.
     """
+    deadline = deadline or _OVERALL.get() or Deadline(DEFAULT_TOTAL_DEADLINE_S)
     failures = 0
     while True:
+        token = _OVERALL.set(deadline)
         try:
             return call()
         except TransientError as exc:
@@ -687,14 +716,19 @@ def retrying(
             delay = wait(exc, failures)
             if delay is None:
                 raise
-            if deadline is not None and deadline.remaining() - delay <= 0:
+            if deadline.remaining() - delay <= 0:
+                note = (
+                    f"gave up: the overall deadline of {deadline.seconds:g} s for this "
+                    "download has passed or would pass during the next wait"
+                )
                 raise TransientError(
-                    f"{exc} (gave up: the overall deadline of {deadline.seconds:g} s for this "
-                    "download has passed or would pass during the next wait)",
-                    fault=exc.fault,
+                    f"{exc} ({note})",
+                    fault=f"{exc.fault} ({note})",
                     status=exc.status,
                     server_text=exc.server_text,
                     retry_after_s=exc.retry_after_s,
                     timed_out=True,
                 ) from exc
             sleep(delay)
+        finally:
+            _OVERALL.reset(token)
