@@ -30,6 +30,13 @@ class Reply:
     ``delay_s`` sleeps before answering (to trigger client time-outs).
     ``truncate_to`` sends a Content-Length for the full body but only that many bytes,
     then closes the connection (a truncated download).
+
+    Hostile behaviours (tests/test_hostile_server.py):
+    ``drip_s`` sends the body one byte at a time with that pause between bytes;
+    ``drip_headers_s`` does the same for the status line and headers;
+    ``repeat`` sends the body that many times over (a huge body without building it
+    in memory); ``content_length`` False sends no Content-Length (the body ends when
+    the connection closes), an int sends that value instead of the true length.
     """
 
     status: int = 200
@@ -37,6 +44,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     truncate_to: int | None = None
+    drip_s: float = 0.0
+    drip_headers_s: float = 0.0
+    repeat: int = 1
+    content_length: bool | int = True
 
     def payload(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -70,6 +81,12 @@ class LocalServer:
             def log_message(self, *args: Any) -> None:  # silence
                 pass
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (deadline, cap): expected in hostile tests
+
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -92,22 +109,48 @@ class LocalServer:
                     time.sleep(reply.delay_s)
                 data, ctype = reply.payload()
                 try:
-                    self.send_response(reply.status)
-                    headers = {"Content-Type": ctype, **reply.headers}
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    if reply.truncate_to is not None:
-                        self.send_header("Connection", "close")
-                    self.end_headers()
-                    if reply.truncate_to is not None:
-                        self.wfile.write(data[: reply.truncate_to])
-                        self.wfile.flush()
-                        self.close_connection = True
-                    else:
-                        self.wfile.write(data)
+                    self._send(reply, data, ctype)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    self.close_connection = True
+
+            def _send(self, reply: Reply, data: bytes, ctype: str) -> None:
+                total = len(data) * reply.repeat
+                headers = {"Content-Type": ctype, **reply.headers}
+                if reply.content_length is True:
+                    headers["Content-Length"] = str(total)
+                elif reply.content_length is not False:
+                    headers["Content-Length"] = str(reply.content_length)
+                closes = (
+                    reply.truncate_to is not None
+                    or reply.content_length is not True
+                    or reply.drip_s > 0
+                    or reply.repeat > 1
+                )
+                if closes:
+                    headers["Connection"] = "close"
+                    self.close_connection = True
+                head = f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n"
+                head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+                raw = head.encode("latin-1")
+                if reply.drip_headers_s:
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip_headers_s)
+                else:
+                    self.wfile.write(raw)
+                if reply.truncate_to is not None:
+                    self.wfile.write(data[: reply.truncate_to])
+                elif reply.drip_s:
+                    for _ in range(reply.repeat):
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip_s)
+                else:
+                    for _ in range(reply.repeat):
+                        self.wfile.write(data)
+                self.wfile.flush()
 
             do_GET = _handle
             do_POST = _handle

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import socket
 
 import pytest
 import requests
+import urllib3
 
 from forecast import config
 from forecast.errors import ConfigError, SourceError
@@ -97,6 +99,60 @@ def test_retrying_lets_other_errors_through_at_once():
     assert calls == [1]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "21_August_2026_Small_boats_-_time_series.ods",
+            "21_August_2026_Small_boats_-_time_series.ods",
+        ),
+        ("../../etc/passwd", "etc_passwd"),
+        ("..%2F..%2Fevil.ods", "2F._2Fevil.ods"),
+        ("<script>alert(1)</script>.ods", "script_alert_1_script_.ods"),
+        ("a/b\\c d.ods", "a_b_c_d.ods"),
+        ("..", "time_series.ods"),
+        ("", "time_series.ods"),
+        (".hidden", "hidden"),
+        ("-rf", "rf"),
+        ("caf\u00e9.ods", "caf_.ods"),
+    ],
+)
+def test_safe_filename(name, expected):
+    assert http.safe_filename(name, "time_series.ods") == expected
+
+
+def test_safe_filename_cuts_long_names_keeping_the_extension():
+    out = http.safe_filename("x" * 500 + ".ods", "d.ods", max_chars=40)
+    assert out == "x" * 36 + ".ods"
+    assert http.safe_filename("/", "../..") == "download"
+
+
+def test_retrying_stops_before_a_wait_past_the_overall_deadline():
+    calls = []
+
+    def call():
+        calls.append(1)
+        raise _fault()
+
+    waits: list[float] = []
+    with pytest.raises(
+        http.TransientError,
+        match=r"^x \(gave up: the overall deadline of 10 s for this download has passed or "
+        r"would pass during the next wait\)$",
+    ) as info:
+        http.retrying(
+            call, wait=lambda e, n: 30.0, sleep=waits.append, deadline=http.Deadline(10.0)
+        )
+    assert (calls, waits) == ([1], [])
+    assert info.value.fault.startswith("HTTP 503: busy (gave up: the overall deadline")
+    assert info.value.timed_out and info.value.status == 503
+
+
+def test_deadline_must_be_positive():
+    with pytest.raises(ConfigError, match=r"a deadline must be > 0 s \(got 0\)"):
+        http.Deadline(0)
+
+
 # --------------------------------------------------------------------------- get
 
 
@@ -176,13 +232,19 @@ def test_get_connection_refused():
 
 
 def test_get_short_body_against_content_length():
-    """Older urllib3 (1.x) hands back a short body silently: the length check catches it."""
-    short = requests.Response()
-    short.status_code, short._content = 200, b"abc"
-    short.headers["Content-Length"] = "10"
+    """Older urllib3 (1.x) hands back a short body silently: the byte count catches it."""
 
     class Session:
-        def get(self, url, **kwargs):
+        def request(self, method, url, **kwargs):
+            short = requests.Response()
+            short.status_code, short.url = 200, url
+            short.headers["Content-Length"] = "10"
+            short.raw = urllib3.HTTPResponse(
+                body=io.BytesIO(b"abc"),
+                headers={"Content-Length": "10"},
+                preload_content=False,
+                enforce_content_length=False,
+            )
             return short
 
     with pytest.raises(
@@ -190,6 +252,20 @@ def test_get_short_body_against_content_length():
         match=r"^GET http://x/y failed: the body was cut off \(3 of 10 bytes\)$",
     ):
         http.get("http://x/y", timeout=1, session=Session())
+
+
+def test_get_limits_must_be_positive():
+    with pytest.raises(ConfigError, match=r"HTTP max_bytes=0 must be > 0"):
+        http.get("http://127.0.0.1/x", timeout=1, max_bytes=0)
+
+
+@pytest.mark.network
+def test_post_sends_the_form(local_server):
+    local_server.route("/form", Reply(200, b"ok"))
+    resp = http.post(local_server.url("/form"), data={"a": "1", "b": "x y"}, timeout=5)
+    assert resp.content == b"ok"
+    (req,) = local_server.requests
+    assert (req.method, req.body) == ("POST", b"a=1&b=x+y")
 
 
 def test_get_invalid_url_is_a_config_error():

@@ -1,12 +1,20 @@
 """Open-Meteo client: pure parser and network faults against the local 127.0.0.1 server.
 
-All response bodies are SYNTHETIC (tests/fixtures/openmeteo/synthetic.py), built in the
-documented JSON shape; none is real weather.
+Two kinds of bodies:
+
+- SYNTHETIC (tests/fixtures/openmeteo/synthetic.py), built in the documented JSON
+  shape; not real weather.
+- REAL responses of the live service recorded by others (tests/fixtures/openmeteo/
+  recorded/, provenance in its SOURCES.md), replayed from 127.0.0.1 byte for byte: the
+  exact shapes of multi-location lists, time zones, ``kn``/``ft`` units, the
+  ``"undefined"`` unit, per-model key suffixes and the ``{"latitude":nan,...}`` body.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +23,7 @@ import pytest
 from forecast.errors import ConfigError, DataFormatError, SourceError
 from forecast.sources import openmeteo as om
 from forecast.sources.sites import Site
+from forecast.stores import weather
 from tests.fixtures.openmeteo import synthetic as syn
 from tests.httpserver import Reply
 
@@ -22,6 +31,16 @@ D = dt.date
 MID = Site("q_mid_strait", 51.0, 1.5)
 SANG = Site("q_off_sangatte", 50.97, 1.72)
 FAST = om.RetryPolicy(timeout_s=2.0, minutely_wait_s=0.0, transient_wait_s=0.0)
+RECORDED = Path(__file__).parent / "fixtures" / "openmeteo" / "recorded"
+
+
+def recorded(name: str) -> bytes:
+    """The raw bytes of a REAL recorded response (see recorded/SOURCES.md)."""
+    return (RECORDED / name).read_bytes()
+
+
+def json_reply(data: bytes) -> Reply:
+    return Reply(200, data, headers={"Content-Type": "application/json; charset=utf-8"})
 
 
 def _sleeps():
@@ -128,12 +147,25 @@ def test_read_rejects_length_mismatch_and_bad_time():
         om.read_response(body, "marine", sites=[MID])
 
 
-def test_read_rejects_local_time_responses():
-    body = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
-    body["utc_offset_seconds"] = 3600
-    body["timezone"] = "Europe/Paris"
-    with pytest.raises(DataFormatError, match=r"utc_offset_seconds is 3600.*Request timezone=GMT"):
-        om.read_response(body, "marine", sites=[MID])
+def test_read_local_time_responses_become_utc():
+    """Open-Meteo applies one fixed offset to a whole response (no DST inside it)."""
+    utc = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    local = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    local["utc_offset_seconds"] = 3600
+    local["timezone"] = "Europe/Paris"
+    local["hourly"]["time"] = [
+        (pd.Timestamp(t) + pd.Timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        for t in local["hourly"]["time"]
+    ]
+    a = om.read_response(utc, "marine", sites=[MID])
+    b = om.read_response(local, "marine", sites=[MID])
+    assert a.drop_attrs().identical(b.drop_attrs())  # same UTC hours, same values
+    assert "times were local (Europe/Paris, UTC+1 h for the whole response)" in b.attrs["notes"]
+    local["utc_offset_seconds"] = 19800  # India, +5:30
+    with pytest.raises(
+        DataFormatError, match=r"utc_offset_seconds is 19800 .*not a whole number of hours"
+    ):
+        om.read_response(local, "marine", sites=[MID])
 
 
 def test_read_location_count_mismatch():
@@ -363,3 +395,258 @@ def test_429_hourly_daily_stop_at_once(local_server, reason, hint):
         om.fetch_json(local_server.url("/m"), {}, policy=FAST, sleep=sleep, now=lambda: now)
     assert len(local_server.requests) == 1 and waits == []
     assert "kept in the cache" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- real service
+
+
+def _sites(body) -> list[Site]:
+    objs = body if isinstance(body, list) else [body]
+    return [Site(f"p{i}", o["latitude"], o["longitude"]) for i, o in enumerate(objs)]
+
+
+@pytest.mark.network
+def test_recorded_archive_two_locations_gmt_kn(local_server):
+    raw = recorded("shiplog_archive_2loc_kn_gmt.json")
+    local_server.route("/v1/archive", json_reply(raw))
+    body = om.fetch_json(local_server.url("/v1/archive"), {}, policy=FAST)
+    asked = [Site("a", 43.78, 15.30), Site("b", 43.90, 15.45)]
+    variables = ["wind_speed_10m", "wind_direction_10m", "temperature_2m", "pressure_msl"]
+    ds = om.read_response(body, "archive", sites=asked, variables=variables)
+    expected = json.loads(raw)
+    assert dict(ds.sizes) == {"time": 24, "site": 2}
+    assert ds["time"].values[0] == np.datetime64("2025-06-15T00:00")
+    for j, obj in enumerate(expected):
+        for var in variables:
+            np.testing.assert_allclose(ds[var].values[:, j], obj["hourly"][var])
+        assert float(ds["grid_lat"][j]) == obj["latitude"]
+    assert list(ds["site_lat"].values) == [43.78, 43.90]
+    assert ds["wind_speed_10m"].attrs["units"] == "kn"
+    assert "notes" not in ds.attrs  # GMT, every unit known, nothing undefined
+
+
+@pytest.mark.network
+def test_recorded_marine_two_locations(local_server):
+    raw = recorded("shiplog_marine_2loc_gmt.json")
+    local_server.route("/v1/marine", json_reply(raw))
+    body = om.get_json(local_server.url("/v1/marine"), {}, timeout=2.0)
+    ds = om.read_response(body, "marine", sites=_sites(body), variables=["wave_height"])
+    expected = json.loads(raw)
+    np.testing.assert_allclose(ds["wave_height"].values[:, 1], expected[1]["hourly"]["wave_height"])
+    assert ds.sizes["time"] == 24
+
+
+def test_recorded_feet_and_sydney_time():
+    body = json.loads(recorded("tpisel_marine_ft_sydney.json"))
+    ds = om.read_response(body, None)
+    assert sorted(ds.data_vars) == ["wave_direction", "wave_height"]  # daily block ignored
+    assert ds["wave_height"].values[0, 0] == pytest.approx(3.675 * 0.3048)
+    assert ds["wave_height"].attrs["units"] == "m"
+    # 2023-01-01T00:00 in Sydney at +11 h is 2022-12-31T13:00 UTC
+    assert ds["time"].values[0] == np.datetime64("2022-12-31T13:00")
+    assert ds.sizes["time"] == 48
+    assert "Australia/Sydney, UTC+11 h" in ds.attrs["notes"]
+
+
+def test_recorded_undefined_variable_is_noted_not_an_error():
+    body = json.loads(recorded("divereport_marine_la_ft_undefined.json"))
+    ds = om.read_response(body, None)
+    assert sorted(ds.data_vars) == ["wave_direction", "wave_height", "wave_period"]
+    np.testing.assert_allclose(
+        ds["wave_height"].values[:, 0], np.array(body["hourly"]["wave_height"]) * 0.3048
+    )
+    assert ds["time"].values[0] == np.datetime64("2026-09-22T07:00")  # PDT = UTC-7
+    assert "swell_wave_peak_period" in ds.attrs["notes"]
+    assert "unit 'undefined', all values null" in ds.attrs["notes"]
+
+
+@pytest.mark.network
+def test_undefined_unit_on_a_requested_variable_is_missing_data(local_server):
+    """The real "undefined" entry (48 nulls) standing where a requested variable is."""
+    body = json.loads(recorded("divereport_marine_la_ft_undefined.json"))
+    body["hourly"]["wave_period"] = body["hourly"]["swell_wave_peak_period"]
+    body["hourly_units"]["wave_period"] = body["hourly_units"]["swell_wave_peak_period"]
+    local_server.route("/v1/marine", Reply(200, body))
+    site = Site("la", 33.46, -117.79)
+    ds = om.fetch(
+        "marine",
+        [site],
+        start=D(2026, 9, 22),
+        end=D(2026, 9, 23),
+        url=local_server.url("/v1/marine"),
+        policy=FAST,
+    )
+    assert np.isnan(ds["wave_period"].values).all()
+    assert ds["wave_period"].attrs["units"] == "s"
+    assert not np.isnan(ds["wave_height"].values).any()
+    assert ds.attrs["missing_variables"] == "wave_period"
+    assert (
+        "wave_period: not provided by model 'era5_ocean' at la (unit 'undefined', all values "
+        "null); kept as missing (NaN)"
+    ) in ds.attrs["notes"]
+    body["hourly"]["wave_period"] = [1.0] * 48
+    with pytest.raises(
+        DataFormatError, match=r"hourly_units.wave_period is 'undefined' but .* holds numbers"
+    ):
+        om.read_response(body, "marine", sites=[site])
+
+
+def test_several_models_refused_or_explained():
+    with pytest.raises(ConfigError, match=r"--model 'best_match,ecmwf_wam025': give exactly one"):
+        om.build_params(
+            "marine", [MID], start=D(2024, 1, 1), end=D(2024, 1, 1), model="best_match,ecmwf_wam025"
+        )
+    body = json.loads(recorded("frenck_marine_models_gmt.json"))
+    with pytest.raises(
+        DataFormatError,
+        match=r"holds 'wave_height' once per model \(wave_height_ecmwf_wam025, "
+        r"wave_height_marine_best_match, wave_height_ncep_gfswave025\).*one model per request",
+    ):
+        om.read_response(body, "marine", variables=["wave_height"])
+    with pytest.raises(DataFormatError, match=r"one copy per model .*ask one model per request"):
+        om.read_response(body, None)
+
+
+def test_miles_per_hour_as_written_on_the_wire():
+    units = {"wind_speed_10m": "mp/h", "wind_gusts_10m": "mp/h"}
+    body = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.ATMOS, units=units)
+    ds = om.read_response(body, "archive", sites=[MID])
+    t = dt.datetime(2024, 1, 1, 0)
+    assert ds["wind_speed_10m"].values[0, 0] == pytest.approx(
+        syn.synthetic_value("wind_speed_10m", t) * 1609.344 / 1852.0
+    )
+
+
+@pytest.mark.network
+def test_streaming_error_in_a_200_is_retried(local_server):
+    good = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    cut = json.dumps(good).encode()[:300] + b"Unexpected error while streaming data: timeoutReached"
+    local_server.route("/m", json_reply(cut))
+    with pytest.raises(
+        om.TransientError,
+        match=r"/m\?? failed: HTTP 200 but the server stopped mid-answer \('Unexpected error "
+        r"while streaming data: timeoutReached'\)",
+    ):
+        om.get_json(local_server.url("/m"), {}, timeout=2.0)
+    local_server.route("/m", json_reply(cut), Reply(200, good))
+    waits, sleep = _sleeps()
+    assert om.fetch_json(local_server.url("/m"), {}, policy=FAST, sleep=sleep) == good
+    assert waits == [0.0] and len(local_server.requests) == 3
+
+
+@pytest.mark.network
+def test_nan_position_body_has_a_clear_message(local_server):
+    local_server.route(
+        "/v1/satellite", json_reply(recorded("frenck_satellite_not_covered_nan.txt"))
+    )
+    with pytest.raises(
+        DataFormatError,
+        match=r"answered .*/v1/satellite.* with latitude/longitude 'nan' and no data .*outside "
+        r"the area this endpoint and model cover.*Check the sites' latitude and longitude",
+    ):
+        om.fetch_json(local_server.url("/v1/satellite"), {"latitude": "-80"}, policy=FAST)
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+def test_params_weight_follows_the_website_formula():
+    p = om.build_params("archive", [MID, SANG], start=D(2024, 1, 1), end=D(2024, 12, 31))
+    assert om.params_weight(p) == pytest.approx(om.request_weight(6, 366, 2))
+    f = om.build_params("forecast", [MID], past_days=7, forecast_days=16)
+    assert om.params_weight(f) == pytest.approx(om.request_weight(7, 23, 1))
+    assert om.params_weight({}) == 1.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.mark.network
+def test_requests_are_paced_under_the_minute_limit_before_any_429(local_server):
+    body = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    local_server.route("/m", Reply(200, body))
+    clock = FakeClock()
+    budget = om.CallBudget(limits={"minutely": 10.0, "hourly": 100.0, "daily": 1000.0}, clock=clock)
+    policy = om.RetryPolicy(timeout_s=2.0, budget=budget)
+    four = {"latitude": "1,2,3,4"}  # weight 4 (four locations)
+    waits, sleep = _sleeps()
+    for _ in range(2):
+        om.fetch_json(local_server.url("/m"), four, policy=policy, sleep=sleep)
+    assert waits == []  # 8 of 10 calls spent
+    clock.t += 15.0
+    om.fetch_json(local_server.url("/m"), four, policy=policy, sleep=sleep)
+    assert waits == [pytest.approx(45.0)]  # until the first request leaves the minute
+    assert (budget.requests, budget.calls, budget.failed_requests) == (3, 12.0, 0)
+    assert all(r.path == "/m" for r in local_server.requests) and len(local_server.requests) == 3
+
+
+@pytest.mark.network
+def test_failed_requests_count_against_the_budget(local_server):
+    body = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    local_server.route("/m", Reply(503, "busy"), Reply(200, body))
+    policy = om.RetryPolicy(
+        timeout_s=2.0, transient_wait_s=0.0, budget=om.CallBudget(clock=FakeClock())
+    )
+    om.fetch_json(local_server.url("/m"), {"latitude": "1,2"}, policy=policy, sleep=lambda s: None)
+    b = policy.budget
+    assert (b.requests, b.calls, b.failed_requests, b.failed_calls) == (2, 4.0, 1, 2.0)
+
+
+@pytest.mark.network
+def test_hourly_allowance_spent_stops_before_the_server_limit(local_server):
+    body = syn.body([(51.0, 1.5)], D(2024, 1, 1), D(2024, 1, 1), syn.WAVES)
+    local_server.route("/m", Reply(200, body))
+    budget = om.CallBudget(
+        limits={"minutely": 100.0, "hourly": 5.0, "daily": 1000.0}, clock=FakeClock()
+    )
+    policy = om.RetryPolicy(timeout_s=2.0, max_wait_s=180.0, budget=budget)
+    now = dt.datetime(2026, 11, 25, 2, 41, tzinfo=dt.UTC)
+    three = {"latitude": "1,2,3"}
+    om.fetch_json(local_server.url("/m"), three, policy=policy, now=lambda: now)
+    with pytest.raises(
+        om.BudgetSpentError,
+        match=r"Stopped before Open-Meteo's hourly limit .*spent its hourly allowance \(5 calls, "
+        r"under the free limit of 5000\); 1 requests sent \(0 failed\).*again after "
+        r"2026-11-25 03:41 UTC",
+    ):
+        om.fetch_json(local_server.url("/m"), three, policy=policy, now=lambda: now)
+    assert len(local_server.requests) == 1
+
+
+@pytest.mark.network
+def test_backfill_is_paced_across_year_chunks(local_server, data_home):
+    """A several-year archive update spends its minute budget, then waits, never a 429."""
+
+    def serve(start, end):
+        return syn.body([(51.0, 1.5)], start, end, syn.ATMOS)
+
+    chunks = om.year_chunks(D(2021, 12, 30), D(2024, 1, 2))
+    local_server.route("/v1/archive", *[Reply(200, serve(a, b)) for a, b in chunks])
+    weights = [om.request_weight(6, (b - a).days + 1, 1) for a, b in chunks]
+    assert weights[1] == pytest.approx(365 / 14 * 0.6)  # ~15.6 calls for a whole year
+    budget = om.CallBudget(
+        limits={"minutely": 20.0, "hourly": 500.0, "daily": 900.0}, clock=FakeClock()
+    )
+    waits, sleep = _sleeps()
+    weather.update(
+        "archive",
+        "2021-12-30",
+        "2024-01-02",
+        [MID],
+        url=local_server.url("/v1/archive"),
+        policy=om.RetryPolicy(timeout_s=2.0, budget=budget),
+        sleep=sleep,
+        now=lambda: dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
+        progress=False,
+    )
+    # 2 days (1 call) + 2022 (15.6) fit in the minute; 2023 would make 32 > 20, so it waits
+    # a full minute for both to leave the window; the last 2 days (1 call) fit after it.
+    assert len(local_server.requests) == 4
+    assert waits == [pytest.approx(60.0)]
+    assert budget.calls == pytest.approx(sum(weights))
+    assert budget.requests == 4 and budget.failed_requests == 0

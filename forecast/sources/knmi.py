@@ -39,13 +39,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import requests
 
 from forecast import config
 from forecast.errors import ConfigError, DataFormatError, SourceError
+from forecast.sources import http
 
 #: KNMI daily-data script interface (HTTP POST, form fields start, end, stns, vars).
 KNMI_DAILY_URL = "https://www.daggegevens.knmi.nl/klimatologie/daggegevens"
+#: Cap on one KNMI answer [bytes]: all variables of one station since 1951 are ~8 MiB.
+MAX_BYTES = 32 * 2**20
 
 #: [kn] per [m/s].
 KN_PER_MS = 1.943844
@@ -118,6 +120,7 @@ def get_knmi(
     *,
     url: str = KNMI_DAILY_URL,
     timeout: float = config.HTTP_TIMEOUT_S,
+    deadline_s: float | None = None,
 ) -> str:
     """Download daily station data from KNMI's script interface (thin; no parsing).
 
@@ -133,7 +136,11 @@ def get_knmi(
     url : str
         Endpoint (configurable for mirrors and tests).
     timeout : float
-        [s] per request.
+        Time-out of each socket operation [s].
+    deadline_s : float, optional
+        Deadline of the whole request [s] (default
+        :data:`forecast.sources.http.DEFAULT_REQUEST_DEADLINE_S`). The body is capped at
+        :data:`MAX_BYTES`; redirects stay on the URL's host (shared HTTP layer).
 
     Returns
     -------
@@ -143,7 +150,8 @@ def get_knmi(
     Raises
     ------
     SourceError
-        Network failure, time-out or an HTTP error status (with the server's message).
+        Network failure, time-out, missed deadline, a body over :data:`MAX_BYTES`, a
+        redirect to another host or an HTTP error status (with the server's message).
     """
     try:
         d0 = pd.Timestamp(start).strftime("%Y%m%d")
@@ -154,16 +162,27 @@ def get_knmi(
         raise ConfigError(f"end {d1} is before start {d0}; swap them")
     form = {"start": d0, "end": d1, "stns": str(stns), "vars": variables}
     try:
-        resp = requests.post(
-            url, data=form, timeout=timeout, headers={"User-Agent": config.USER_AGENT}
+        resp = http.post(
+            url,
+            data=form,
+            timeout=timeout,
+            deadline_s=deadline_s,
+            max_bytes=MAX_BYTES,
+            max_decoded_bytes=MAX_BYTES,
         )
-    except requests.Timeout as exc:
+    except http.TransientError as exc:
+        if exc.status is not None:
+            raise SourceError(
+                f"KNMI answered HTTP {exc.status} for {url} (form {form}): "
+                f"{exc.server_text!r}. Check station number and dates; retry later for 429/5xx"
+            ) from exc
+        if exc.timed_out:
+            raise SourceError(
+                f"KNMI did not answer within {timeout:g} s ({url}): {exc.fault}; try again later"
+            ) from exc
         raise SourceError(
-            f"KNMI did not answer within {timeout:g} s ({url}); try again later"
-        ) from exc
-    except requests.RequestException as exc:
-        raise SourceError(
-            f"could not reach KNMI at {url}: {exc}. Check the network or pass url= for a mirror"
+            f"could not reach KNMI at {url}: {exc.fault}. Check the network or pass url= "
+            "for a mirror"
         ) from exc
     if resp.status_code != 200:
         snippet = resp.text[:200].strip().replace("\n", " ")
@@ -183,13 +202,14 @@ def download_knmi(
     *,
     url: str = KNMI_DAILY_URL,
     timeout: float = config.HTTP_TIMEOUT_S,
+    deadline_s: float | None = None,
 ) -> Path:
     """Fetch one station, validate the body, and write it atomically.
 
     The file goes to ``dest`` or ``raw_dir()/knmi/etmgeg_<stn>_<start>_<end>.txt``; a body
     that does not parse is never written (raises :class:`DataFormatError`).
     """
-    text = get_knmi(start, end, stn, url=url, timeout=timeout)
+    text = get_knmi(start, end, stn, url=url, timeout=timeout, deadline_s=deadline_s)
     read_knmi_text(text, source=url, stn=stn)  # validate before writing
     if dest is None:
         d0 = pd.Timestamp(start).strftime("%Y%m%d")

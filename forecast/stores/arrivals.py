@@ -34,6 +34,7 @@ from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError
 from forecast.sources import arrivals
 from forecast.sources.arrivals import COLUMNS, check_daily_index, read_arrivals_csv
+from forecast.sources.http import safe_filename
 
 DATA_NAME = "arrivals.csv"
 REVISIONS_NAME = "arrivals_revisions.csv"
@@ -352,9 +353,15 @@ def _now_iso(now_utc: dt.datetime | None) -> str:
 def _download_ods(url: str, raw: Path, **http) -> tuple[Path, pd.DataFrame]:
     """Download the ODS to ``raw`` (write to a temporary folder, validate, rename).
 
+    The local name comes from the link's last path part through
+    :func:`forecast.sources.http.safe_filename` (letters, digits, ``._-`` only; never a
+    path from the URL as is) and always ends in ``.ods``.
+
     Returns the kept file and its parsed SB_01 table.
     """
-    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or "time_series.ods"
+    name = safe_filename(unquote(urlsplit(url).path.rsplit("/", 1)[-1]), "time_series.ods")
+    if not name.lower().endswith(".ods"):
+        name += ".ods"
     body = arrivals.get_bytes(url, **http)
     if not body.startswith(b"PK"):
         raise DataFormatError(
