@@ -244,8 +244,18 @@ def test_old_data_notice_uses_trained_horizons():
 
 def test_staleness_notice():
     assert ol.staleness_notice(pd.Timestamp("2026-11-21"), pd.Timestamp("2026-11-25")) is None
-    text = ol.staleness_notice(pd.Timestamp("2026-08-20"), pd.Timestamp("2026-11-25"))
-    assert text.startswith("OLD DATA: arrivals data end 2026-08-20, 96 days (14 weeks) before")
+    text = ol.staleness_notice(
+        pd.Timestamp("2026-08-20"),
+        pd.Timestamp("2026-11-25"),
+        issued_day=pd.Timestamp("2026-11-24"),
+    )
+    # the same age as 'forecast arrivals show' on 2026-11-24 (uk_today - end)
+    assert (pd.Timestamp("2026-11-24") - pd.Timestamp("2026-08-20")).days == 96
+    assert text.startswith(
+        "OLD DATA: arrivals data end 2026-08-20, 96 days (14 weeks) before this outlook was "
+        "issued on 2026-11-24 (the data age 'forecast arrivals show' reports); the 96 days "
+        "from 2026-08-21 to 2026-11-24 are unknown to the model."
+    )
     assert "forecast arrivals update" in text
 
 
@@ -309,7 +319,8 @@ def test_old_data_is_named_first():
         arrivals=make_arrivals(),
         issued_utc=dt.datetime(2025, 9, 1, tzinfo=UTC),
     )
-    assert o["notices"][0].startswith("OLD DATA: arrivals data end 2025-06-29, 63 days (9 weeks)")
+    # age as `forecast arrivals show` counts it: 2025-09-01 - 2025-06-29 = 64 days
+    assert o["notices"][0].startswith("OLD DATA: arrivals data end 2025-06-29, 64 days (9 weeks)")
     assert o["arrivals"]["gap_days"] == 63
     assert "OLD DATA" in ol.format_table(o)
 
@@ -345,7 +356,13 @@ def test_format_table_and_csv():
     o = build(days=9)
     text = ol.format_table(o)
     assert (
-        "Mon   2025-06-30  RED  60%     120 (0–350)           12%      7%       2      waves 0.4 m"
+        "Mon   2025-06-30  RED  60%     96 (0–350)                  120   12%      7%       2      "
+        "waves 0.4 m" in text
+    )
+    # the point shown (median) always lies in its range; the mean is shown beside it
+    assert all(d["q10"] <= d["q50"] <= d["q90"] for d in o["days"])
+    assert (
+        "RAG follows the Home Office convention on the chance of any crossing: RED above 55%"
         in text
     )
     assert "* beyond day 7: lower confidence" in text

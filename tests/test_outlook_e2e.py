@@ -59,8 +59,8 @@ def test_offline_weather_free_outlook_and_page(home, capsys):
     text = capsys.readouterr().out
     assert code == 0
     assert (
-        "!! OLD DATA: arrivals data end 2026-08-20, 96 days (14 weeks) before this outlook's first day 2026-11-25"
-        in text
+        "!! OLD DATA: arrivals data end 2026-08-20, 97 days (14 weeks) before this outlook was "
+        "issued on 2026-11-25" in text
     )
     assert "!! NO WEATHER FORECAST: this is a weather-free outlook" in text
     assert "forecast weather update --kind forecast" in text and "--weather FILE" in text

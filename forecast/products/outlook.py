@@ -383,21 +383,34 @@ def _same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
 
 
 def staleness_notice(
-    arrivals_end: pd.Timestamp, first_day: pd.Timestamp, assumption: str | None = None
+    arrivals_end: pd.Timestamp,
+    first_day: pd.Timestamp,
+    assumption: str | None = None,
+    issued_day: pd.Timestamp | None = None,
 ) -> str | None:
     """Plain-words warning when arrivals end well before the outlook's first day.
 
     Returns None when the data end at most 3 days before ``first_day`` (the Home
-    Office normally publishes with a day's delay, plus weekends).
+    Office normally publishes with a day's delay, plus weekends). The data's age is
+    counted as ``forecast arrivals show`` counts it: days from the last day covered to
+    the (UK) day of issue, ``issued_day`` (default: the day before ``first_day``).
     """
-    gap = (pd.Timestamp(first_day) - pd.Timestamp(arrivals_end)).days - 1
+    end = pd.Timestamp(arrivals_end).normalize()
+    first = pd.Timestamp(first_day).normalize()
+    issued = (
+        pd.Timestamp(issued_day).normalize()
+        if issued_day is not None
+        else first - pd.Timedelta(days=1)
+    )
+    gap = (first - end).days - 1
     if gap <= 3:
         return None
-    weeks = gap / 7
+    age = (issued - end).days
     text = (
-        f"OLD DATA: arrivals data end {pd.Timestamp(arrivals_end).date()}, {gap} days "
-        f"({weeks:.0f} weeks) before this outlook's first day {pd.Timestamp(first_day).date()}. "
-        f"The {gap} days in between are unknown to the model."
+        f"OLD DATA: arrivals data end {end.date()}, {age} days ({age / 7:.0f} weeks) before "
+        f"this outlook was issued on {issued.date()} (the data age 'forecast arrivals show' "
+        f"reports); the {gap} days from {(end + pd.Timedelta(days=1)).date()} to "
+        f"{(first - pd.Timedelta(days=1)).date()} are unknown to the model."
     )
     text += " " + (
         assumption
@@ -565,7 +578,10 @@ def build_outlook(
         assumption = stale_assumption(
             origin, h0, h1, provenance.get("train_horizons"), weather.get("source", "none")
         )
-    stale = staleness_notice(arrivals_end, first_day, assumption)
+    issued_day = (
+        pd.Timestamp(_utc(issued_utc)).tz_convert(config.UK_TZ).tz_localize(None).normalize()
+    )
+    stale = staleness_notice(arrivals_end, first_day, assumption, issued_day)
     if stale:
         all_notices.insert(0, stale)
     if weather.get("source") == "none":
@@ -894,6 +910,33 @@ def skill_text(skill: dict | str | None) -> str:
     return (f"({', '.join(where)}) " if where else "") + "; ".join(bits)
 
 
+#: Marks a busy night in the terminal table (P(more than the first threshold) >= BUSY_P).
+BUSY_MARK = " !"
+#: A night is flagged busy when P(people > the first threshold) reaches this [1].
+BUSY_P = 0.2
+
+
+def is_busy(day: dict, thresholds) -> bool:
+    """Whether ``day`` is a busy night: P(> the first threshold) >= :data:`BUSY_P`."""
+    return bool(thresholds) and day.get(f"p_gt_{thresholds[0]}", 0.0) >= BUSY_P
+
+
+def rag_rule_text(thresholds) -> str:
+    """The red/amber/green rule and the busy-night flag, in words."""
+    text = (
+        f"RAG follows the Home Office convention on the chance of any crossing: RED above "
+        f"{config.RAG_RED_ABOVE:.0%}, green below {config.RAG_GREEN_BELOW:.0%}, AMBER between; "
+        "it says nothing about how many people."
+    )
+    if thresholds:
+        text += (
+            f" Busy nights are flagged separately ('{BUSY_MARK.strip()}': P(>{thresholds[0]}) "
+            f"at least {BUSY_P:.0%}). People: median and 80 % range (10 %–90 %); mean = "
+            "expected value, above the median on skewed days."
+        )
+    return text
+
+
 def format_table(outlook: dict) -> str:
     """Readable terminal text of the outlook."""
     thr = outlook["thresholds"]
@@ -906,7 +949,7 @@ def format_table(outlook: dict) -> str:
         lines.append(f"!! {n}")
     lines.append("")
     as_of = outlook["mode"] == "as_of"
-    header = ["day", "date", "RAG", "P(any)", "expected (80% range)"]
+    header = ["day", "date", "RAG", "P(any)", "people: median (80% range)", "mean"]
     header += [f"P(>{n})" for n in thr] + (["actual"] if as_of else ["boats"]) + ["drivers"]
     rows = []
     for d in outlook["days"]:
@@ -916,9 +959,13 @@ def format_table(outlook: dict) -> str:
             d["date"],
             RAG_MARK.get(d["rag"], d["rag"]),
             f"{d['p_any']:.0%}",
-            f"{d['expected_people']:.0f} ({d['q10']}–{d['q90']})",
+            f"{d['q50']} ({d['q10']}–{d['q90']})",
+            f"{d['expected_people']:.0f}",
         ]
-        r += [f"{d[f'p_gt_{n}']:.0%}" for n in thr]
+        r += [
+            f"{d[f'p_gt_{n}']:.0%}" + (BUSY_MARK if k == 0 and is_busy(d, thr) else "")
+            for k, n in enumerate(thr)
+        ]
         if as_of:
             r.append(str(d.get("actual_people", "?")))
         else:
@@ -930,6 +977,7 @@ def format_table(outlook: dict) -> str:
     lines.append(fmt(header))
     lines.append(fmt(["-" * w for w in widths]))
     lines.extend(fmt(r) for r in rows)
+    lines.append(rag_rule_text(thr))
     if any(d["confidence"] == "lower" for d in outlook["days"]):
         lines.append(
             f"* beyond day {CONFIDENT_DAYS}: lower confidence (weather forecast skill falls with lead time)"
