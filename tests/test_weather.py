@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -421,6 +422,7 @@ def _forecast_run(server, when, offset):
         past_days=1,
         forecast_days=2,
         marine_forecast_days=2,
+        with_history=False,
     )
 
 
@@ -627,6 +629,7 @@ def test_forecast_latest_without_marine_has_nan_waves(local_server, data_home):
             policy=FAST,
             now=lambda: when,
             progress=False,
+            with_history=False,
         )
     ds = weather.load_forecast_latest()
     assert ds.sizes == {"time": 24, "site": 1}
@@ -635,3 +638,66 @@ def test_forecast_latest_without_marine_has_nan_waves(local_server, data_home):
     assert "no cached Open-Meteo marine forecast run" in ds.attrs["marine_missing"]
     with pytest.raises(SourceError, match="marine forecast run"):
         weather.load_forecast_latest(require_marine=True)
+
+
+def test_first_forecast_update_fetches_the_missing_history(local_server, data_home, monkeypatch):
+    """A forecast is useless without the history the model trains on: fetched first."""
+    when = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
+    h0, h1 = dt.date(2026, 11, 1), dt.date(2026, 11, 18)  # history start .. now - 6 days
+    f0, f1 = dt.date(2026, 11, 23), dt.date(2026, 11, 25)
+    local_server.route("/v1/archive", Reply(200, _body([A, B], h0, h1, syn.ATMOS)))
+    local_server.route(
+        "/v1/marine",
+        Reply(200, _body([A, B], h0, h1, syn.WAVES)),  # marine history first
+        Reply(200, _body([A, B], f0, f1, syn.WAVES)),  # then the marine forecast
+    )
+    local_server.route(
+        "/v1/forecast", Reply(200, _body([A, B], f0, f1, (*syn.ATMOS, "visibility")))
+    )
+    monkeypatch.setenv("FORECAST_OPENMETEO_ARCHIVE_URL", local_server.url("/v1/archive"))
+    monkeypatch.setenv("FORECAST_OPENMETEO_MARINE_URL", local_server.url("/v1/marine"))
+    kw = dict(
+        sites=[A, B],
+        url=local_server.url("/v1/forecast"),
+        marine_url=local_server.url("/v1/marine"),
+        policy=om.RetryPolicy(timeout_s=2.0, minutely_wait_s=0.0, transient_wait_s=0.0),
+        now=lambda: when,
+        progress=False,
+        past_days=1,
+        forecast_days=2,
+        marine_forecast_days=2,
+        history_start="2026-11-01",
+    )
+    rows = weather.update("forecast", **kw)
+    assert [r["kind"] for r in rows] == ["archive", "marine", "forecast", "marine_forecast"]
+    assert [r["hours_added"] for r in rows[:2]] == [18 * 24 * 2, 18 * 24 * 2]
+    assert rows[-1]["requests_sent"] == 4 and rows[-1]["failed_requests"] == 0
+    assert [r.path for r in local_server.requests] == [
+        "/v1/archive",
+        "/v1/marine",
+        "/v1/forecast",
+        "/v1/marine",
+    ]
+    hist = weather.load_hourly("2026-11-01", "2026-11-18", kind="archive")
+    assert pd.Timestamp(hist["time"].values[-1]) == pd.Timestamp("2026-11-18 23:00")
+    # a second run finds the history complete and asks only for the forecast
+    local_server.requests.clear()
+    local_server.route("/v1/marine", Reply(200, _body([A, B], f0, f1, syn.WAVES)))
+    local_server.route(
+        "/v1/forecast", Reply(200, _body([A, B], f0, f1, (*syn.ATMOS, "visibility")))
+    )
+    rows = weather.update("forecast", **kw)
+    assert [r["requests"] for r in rows] == [0, 0, 1, 1]
+    assert [r.path for r in local_server.requests] == ["/v1/forecast", "/v1/marine"]
+
+
+def test_history_jobs_stay_under_the_per_minute_pace():
+    sites = [Site(f"s{i}", 50.0 + i / 100, 1.0) for i in range(50)]
+    jobs = weather.history_jobs(
+        "archive", Path("/nonexistent"), sites, dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+    )
+    n_vars = len(om.spec("archive").variables)
+    weights = [om.request_weight(n_vars, (b - a).days + 1, len(batch)) for (a, b), batch in jobs]
+    assert max(weights) <= om.PACE_LIMITS["minutely"]
+    days = sorted({d for (a, b), _ in jobs for d in pd.date_range(a, b)})
+    assert len(days) == 366 and len(jobs) > 1

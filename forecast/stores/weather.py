@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -192,7 +193,8 @@ def _merge_site_locked(new: xr.Dataset, path: Path) -> int:
     merged = new.combine_first(old)
     for name in merged.data_vars:
         merged[name].attrs = dict(new[name].attrs or old[name].attrs)
-    merged.attrs = {**old.attrs, **new.attrs}
+    stale = ("missing_variables", "notes")  # describe one fetch: the newest one's only
+    merged.attrs = {**{k: v for k, v in old.attrs.items() if k not in stale}, **new.attrs}
     merged.attrs["first_retrieved_utc"] = old.attrs.get(
         "first_retrieved_utc", old.attrs.get("retrieved_utc", "")
     )
@@ -281,6 +283,8 @@ def update(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], dt.datetime] = _now_utc,
     progress: bool | None = None,
+    with_history: bool = True,
+    history_start: Any = None,
 ) -> list[dict[str, Any]]:
     """Fetch what the cache lacks for ``kind`` and store it.
 
@@ -303,6 +307,11 @@ def update(
     policy, session, sleep, now, progress
         Retry policy, HTTP session, sleep and clock (injectable for tests), progress bar
         (``None``: only on a TTY).
+    with_history : bool
+        Forecast kind: first fill the archive and marine history the model trains on
+        (only the days missing from the cache; nothing when it is complete), from
+        ``history_start`` (default 2018-01-01) to the archive's lag; their endpoints come
+        from the environment variables of those kinds (or the public URLs).
 
     Returns
     -------
@@ -310,7 +319,9 @@ def update(
         One row per source: ``kind``, ``model``, ``requests``, ``api_calls`` (what
         Open-Meteo counts against the daily limit, see
         :func:`forecast.sources.openmeteo.request_weight`), ``sites``, ``hours_added``,
-        ``ranges`` (the day ranges asked) or ``file`` (forecast run).
+        ``ranges`` (the day ranges asked) or ``file`` (forecast run). The last row also
+        carries the run's ``requests_sent``, ``failed_requests``, ``calls_spent`` and
+        ``paced_wait_s`` (failed requests count against Open-Meteo's limits too).
 
     Raises
     ------
@@ -325,47 +336,125 @@ def update(
         )
     sites = list(sites) if sites is not None else default_sites()
     common = {"policy": policy or om.RetryPolicy(), "session": session, "sleep": sleep, "now": now}
-    if kind == "forecast":
-        if start is not None or end is not None:
-            raise ConfigError(
-                "--start/--end do not apply to --kind forecast (it always fetches the latest "
-                "run); use --past-days/--forecast-days."
-            )
-        for flag, value, most in (
-            ("--past-days", past_days, 92),
-            ("--forecast-days", forecast_days, 16),
-            ("--marine-forecast-days", marine_forecast_days, 16),
-        ):
-            if not 0 <= value <= most:
-                raise ConfigError(
-                    f"{flag} {value} is out of range; Open-Meteo accepts 0 to {most}."
-                )
-        rows = []
-        for k, u, m, days in (
-            ("forecast", url, model, forecast_days),
-            ("marine_forecast", marine_url, marine_model, marine_forecast_days),
-        ):
-            ds = om.fetch(
-                k, sites, model=m, past_days=past_days, forecast_days=days, url=u, **common
-            )
-            stamp = ds.attrs["retrieved_utc"].replace("-", "").replace(":", "")
-            path = source_dir(k, m) / f"run-{stamp}.nc"
-            write_atomic(ds, path)
+    if kind != "forecast":
+        rows = [_update_history(kind, start, end, sites, url, model, progress, common)]
+        return _with_budget(rows, common["policy"])
+    if start is not None or end is not None:
+        raise ConfigError(
+            "--start/--end do not apply to --kind forecast (it always fetches the latest "
+            "run); use --past-days/--forecast-days."
+        )
+    for flag, value, most in (
+        ("--past-days", past_days, 92),
+        ("--forecast-days", forecast_days, 16),
+        ("--marine-forecast-days", marine_forecast_days, 16),
+    ):
+        if not 0 <= value <= most:
+            raise ConfigError(f"{flag} {value} is out of range; Open-Meteo accepts 0 to {most}.")
+    rows = []
+    if with_history:  # a forecast is useless without the history the model trains on
+        for k in HISTORY_FOR_FORECAST:
             rows.append(
-                {
-                    "kind": k,
-                    "model": ds.attrs["model"],
-                    "requests": 1,
-                    "api_calls": om.request_weight(
-                        len(om.spec(k).variables), past_days + days, len(sites)
-                    ),
-                    "sites": len(sites),
-                    "hours_added": int(ds.sizes["time"]),
-                    "file": str(path),
-                }
+                _update_history(k, history_start, None, sites, None, None, progress, common)
             )
-        return rows
+    for k, u, m, days in (
+        ("forecast", url, model, forecast_days),
+        ("marine_forecast", marine_url, marine_model, marine_forecast_days),
+    ):
+        rows.append(_update_run(k, u, m, sites, past_days, days, common))
+    return _with_budget(rows, common["policy"])
 
+
+#: History kinds a forecast needs (the model trains on them): fetched first when missing.
+HISTORY_FOR_FORECAST = ("archive", "marine")
+
+
+def _with_budget(rows: list[dict[str, Any]], policy: om.RetryPolicy) -> list[dict[str, Any]]:
+    """Add the run's request counts (sent, failed, paced waits) to the last row."""
+    b = policy.budget
+    rows[-1].update(
+        {
+            "requests_sent": b.requests,
+            "failed_requests": b.failed_requests,
+            "calls_spent": round(b.calls, 1),
+            "paced_wait_s": round(b.waited_s, 1),
+        }
+    )
+    return rows
+
+
+def _update_run(
+    kind: str,
+    url: str | None,
+    model: str | None,
+    sites: Sequence[Site],
+    past_days: int,
+    days: int,
+    common: dict,
+) -> dict[str, Any]:
+    """Fetch one forecast run of ``kind`` and keep it as ``run-<retrieved>.nc``."""
+    ds = om.fetch(
+        kind, sites, model=model, past_days=past_days, forecast_days=days, url=url, **common
+    )
+    stamp = ds.attrs["retrieved_utc"].replace("-", "").replace(":", "")
+    path = source_dir(kind, model) / f"run-{stamp}.nc"
+    write_atomic(ds, path)
+    return {
+        "kind": kind,
+        "model": ds.attrs["model"],
+        "requests": 1,
+        "api_calls": om.request_weight(len(om.spec(kind).variables), past_days + days, len(sites)),
+        "sites": len(sites),
+        "hours_added": int(ds.sizes["time"]),
+        "file": str(path),
+    }
+
+
+def history_jobs(
+    kind: str, folder: Path, sites: Sequence[Site], start_d: dt.date, end_d: dt.date
+) -> list[tuple[tuple[dt.date, dt.date], list[Site]]]:
+    """Requests that fill what the cache lacks: ((first day, last day), sites) each.
+
+    Sites lacking exactly the same day ranges share one multi-location request; ranges
+    are cut into years, and further so that no request weighs more than Open-Meteo's
+    per-minute pace limit (:data:`forecast.sources.openmeteo.PACE_LIMITS`).
+    """
+    groups: dict[tuple, list[Site]] = {}
+    for site in sites:
+        ranges = tuple(missing_days(folder / f"{site.id}.nc", start_d, end_d))
+        if ranges:
+            groups.setdefault(ranges, []).append(site)
+    n_vars = len(om.spec(kind).variables)
+    limit = om.PACE_LIMITS["minutely"]
+    jobs = []
+    for ranges, group in groups.items():
+        for a, b in ranges:
+            for lo, hi in om.year_chunks(a, b):
+                for i in range(0, len(group), om.MAX_LOCATIONS):
+                    batch = group[i : i + om.MAX_LOCATIONS]
+                    n_days = (hi - lo).days + 1
+                    weight = om.request_weight(n_vars, n_days, len(batch))
+                    parts = max(1, math.ceil(weight / limit))
+                    step = math.ceil(n_days / parts)
+                    for k in range(0, n_days, step):
+                        s0 = lo + dt.timedelta(days=k)
+                        s1 = min(hi, s0 + dt.timedelta(days=step - 1))
+                        jobs.append(((s0, s1), batch))
+    return jobs
+
+
+def _update_history(
+    kind: str,
+    start: Any,
+    end: Any,
+    sites: Sequence[Site],
+    url: str | None,
+    model: str | None,
+    progress: bool | None,
+    common: dict,
+) -> dict[str, Any]:
+    """Fill the history files of ``kind`` for ``start..end`` (defaults: all history)."""
+    now = common["now"]
     today = now().astimezone(dt.UTC).date()
     s = om.spec(kind)
     m = model or s.default_model
@@ -385,20 +474,7 @@ def update(
             "Use --kind forecast for days ahead."
         )
     folder = source_dir(kind, m)
-
-    # Group sites that lack exactly the same day ranges into one multi-location request.
-    groups: dict[tuple, list[Site]] = {}
-    for site in sites:
-        ranges = tuple(missing_days(folder / f"{site.id}.nc", start_d, end_d))
-        if ranges:
-            groups.setdefault(ranges, []).append(site)
-    jobs = [
-        (chunk, group[i : i + om.MAX_LOCATIONS])
-        for ranges, group in groups.items()
-        for a, b in ranges
-        for chunk in om.year_chunks(a, b)
-        for i in range(0, len(group), om.MAX_LOCATIONS)
-    ]
+    jobs = history_jobs(kind, folder, sites, start_d, end_d)
     added = 0
     calls = 0.0
     asked: list[str] = []
@@ -411,17 +487,15 @@ def update(
             for site in batch:
                 added += _merge_site(ds.sel(site=[site.id]), folder / f"{site.id}.nc")
             bar.update(1)
-    return [
-        {
-            "kind": kind,
-            "model": m,
-            "requests": len(jobs),
-            "api_calls": calls,
-            "sites": len(sites),
-            "hours_added": added,
-            "ranges": asked,
-        }
-    ]
+    return {
+        "kind": kind,
+        "model": m,
+        "requests": len(jobs),
+        "api_calls": calls,
+        "sites": len(sites),
+        "hours_added": added,
+        "ranges": asked,
+    }
 
 
 # --------------------------------------------------------------------------- loading
