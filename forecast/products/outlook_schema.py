@@ -127,7 +127,9 @@ class _Checker:
     def items(self, value, field: str, min_len: int = 0) -> list:
         if not isinstance(value, list) or len(value) < min_len:
             need = f"a list of at least {min_len} item(s)" if min_len else "a list"
-            self.fail(field, f"must be {need}", _kind(value) if not isinstance(value, list) else value)
+            self.fail(
+                field, f"must be {need}", _kind(value) if not isinstance(value, list) else value
+            )
         return value
 
 
@@ -137,15 +139,17 @@ class _Kind(str):
 
 def _kind(value) -> _Kind:
     """Short name of a JSON value's type, for messages."""
-    return _Kind({
-        dict: "an object",
-        list: "a list",
-        str: "text",
-        bool: "true/false",
-        int: "a number",
-        float: "a number",
-        type(None): "null",
-    }.get(type(value), type(value).__name__))
+    return _Kind(
+        {
+            dict: "an object",
+            list: "a list",
+            str: "text",
+            bool: "true/false",
+            int: "a number",
+            float: "a number",
+            type(None): "null",
+        }.get(type(value), type(value).__name__)
+    )
 
 
 def validate_outlook(data, where: str = "outlook") -> dict:
@@ -171,7 +175,11 @@ def validate_outlook(data, where: str = "outlook") -> dict:
         )
     schema = c.get(data, "schema", "schema")
     if schema not in KNOWN_SCHEMAS or isinstance(schema, bool):
-        c.fail("schema", f"must be a known layout version ({', '.join(map(str, KNOWN_SCHEMAS))})", schema)
+        c.fail(
+            "schema",
+            f"must be a known layout version ({', '.join(map(str, KNOWN_SCHEMAS))})",
+            schema,
+        )
     c.choice(c.get(data, "mode", "mode"), "mode", MODES)
     c.time_utc(c.get(data, "issued_utc", "issued_utc"), "issued_utc")
     c.date(c.get(data, "first_day", "first_day"), "first_day")
