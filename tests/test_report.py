@@ -645,3 +645,14 @@ def test_busy_nights_are_marked_on_the_chart():
     o["days"] = [dict(d, p_gt_300=0.1) for d in o["days"]]
     fig = report.outlook_figure(o, "phone")
     assert [c for c in fig.axes[0].collections if c.get_gid() == "busy-nights"] == []
+
+
+def test_report_latest_names_the_option_when_the_file_is_damaged(fake, capsys):
+    (fake / "out").mkdir()
+    (fake / "out" / "outlook.json").write_bytes(b'{"schema": 1, "mode": "live"}')
+    code, out, err = run(capsys, ["report", "--latest"])
+    assert code == 2 and out == ""
+    assert err.strip().endswith(
+        f"outlook {fake / 'out' / 'outlook.json'}: issued_utc is missing. Give an outlook "
+        "written by 'forecast outlook', or drop --latest."
+    )

@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
                     f"--latest: no outlook at {path} yet; run 'forecast outlook' first, "
                     "or drop --latest to make a fresh one"
                 )
-        outlook = outlook_schema.read_outlook_file(path)
+        option = "--latest" if args.latest else "--outlook"
+        outlook = outlook_schema.read_outlook_file(path, option)
         arrivals = load_arrivals()
         arrivals = arrivals.loc[: pd.Timestamp(outlook["arrivals"]["end_date"])]
     else:

@@ -41,26 +41,21 @@ _MISSING = object()
 class _Checker:
     """Field checks that raise :class:`DataFormatError` naming ``where`` and the field."""
 
-    def __init__(self, where: str):
+    def __init__(self, where: str, option: str = "--outlook"):
         self.where = where
+        self.hint = f"Give an outlook written by 'forecast outlook', or drop {option}."
 
     def fail(self, field: str, what: str, value) -> None:
         shown = str(value) if isinstance(value, _Kind) else repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        raise DataFormatError(
-            f"{self.where}: {field} {what}, got {shown}. "
-            "Give an outlook written by 'forecast outlook', or drop --outlook."
-        )
+        raise DataFormatError(f"{self.where}: {field} {what}, got {shown}. {self.hint}")
 
     def get(self, obj: dict, key: str, field: str, optional: bool = False):
         if key not in obj:
             if optional:
                 return _MISSING
-            raise DataFormatError(
-                f"{self.where}: {field} is missing. "
-                "Give an outlook written by 'forecast outlook', or drop --outlook."
-            )
+            raise DataFormatError(f"{self.where}: {field} is missing. {self.hint}")
         return obj[key]
 
     def obj(self, value, field: str) -> dict:
@@ -152,7 +147,7 @@ def _kind(value) -> _Kind:
     )
 
 
-def validate_outlook(data, where: str = "outlook") -> dict:
+def validate_outlook(data, where: str = "outlook", option: str = "--outlook") -> dict:
     """Check ``data`` (a decoded outlook JSON) field by field; return it unchanged.
 
     Parameters
@@ -161,17 +156,18 @@ def validate_outlook(data, where: str = "outlook") -> dict:
         The decoded JSON.
     where : str
         What to call the source in messages, e.g. ``"outlook out/o.json"``.
+    option : str
+        The option that chose the file, for the hint in messages.
 
     Raises
     ------
     DataFormatError
         Naming the first field that breaks the layout, what it must be and what it is.
     """
-    c = _Checker(where)
+    c = _Checker(where, option)
     if not isinstance(data, dict):
         raise DataFormatError(
-            f"{where}: the JSON is {_kind(data)}, not an outlook object. "
-            "Give an outlook written by 'forecast outlook', or drop --outlook."
+            f"{where}: the JSON is {_kind(data)}, not an outlook object. {c.hint}"
         )
     schema = c.get(data, "schema", "schema")
     if schema not in KNOWN_SCHEMAS or isinstance(schema, bool):
@@ -316,13 +312,15 @@ def _check_provenance(c: _Checker, p: dict) -> None:
             c.integer(v, f"provenance.backtest_skill.{key}")
 
 
-def read_outlook_file(path: str | Path) -> dict:
+def read_outlook_file(path: str | Path, option: str = "--outlook") -> dict:
     """Read and validate an outlook JSON file.
 
     Parameters
     ----------
     path : str or Path
         The file (``--outlook FILE`` or ``out/outlook.json``).
+    option : str
+        The option that chose the file (``--outlook`` or ``--latest``), for messages.
 
     Returns
     -------
@@ -365,4 +363,4 @@ def read_outlook_file(path: str | Path) -> dict:
         ) from None
     except RecursionError:
         raise DataFormatError(f"{where}: JSON nested too deeply to be an outlook") from None
-    return validate_outlook(data, where)
+    return validate_outlook(data, where, option)

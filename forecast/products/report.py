@@ -453,7 +453,7 @@ def _age_text(hours: float) -> str:
     return f"{int(hours // 24)} days"
 
 
-def warnings(outlook: dict, now_utc: dt.datetime | None = None) -> list[dict]:
+def page_warnings(outlook: dict, now_utc: dt.datetime | None = None) -> list[dict]:
     """Page-level warnings: a stale outlook, a replay.
 
     Parameters
@@ -557,8 +557,8 @@ def render_html(
         f"to {_e(_d(o['last_day']))} · Home Office day D = crossings in the night D-1 "
         f"{WINDOW_START_HOUR:02d}:00 to D {WINDOW_END_HOUR:02d}:00 UK time</p>"
     )
-    page_warnings = warnings(o, now_utc)
-    for w_ in page_warnings:
+    page_warnings_ = page_warnings(o, now_utc)
+    for w_ in page_warnings_:
         parts.append(_banner(f"warn {w_['kind']}", w_["headline"], w_["details"]))
     folded = o["mode"] == "as_of"
     for n in o["notices"]:
