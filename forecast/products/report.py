@@ -484,8 +484,8 @@ def page_warnings(outlook: dict, now_utc: dt.datetime | None = None) -> list[dic
                 "headline": f"STALE: this outlook was issued {_age_text(hours)} ago",
                 "details": [
                     f"Issued {utc} ({uk}); the page was drawn {now:%Y-%m-%d %H:%M} UTC. Outlooks "
-                    f"older than {STALE_AFTER_HOURS} hours are flagged: newer arrivals and "
-                    "weather forecasts are not in it"
+                    f"older than {STALE_AFTER_HOURS} hours are flagged: newer arrivals data "
+                    "and weather forecasts may have come out since"
                     + (", and all of its days have passed." if passed else "."),
                     "Run 'forecast report' (without --latest or --outlook) for a fresh outlook.",
                 ],
