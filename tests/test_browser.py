@@ -88,7 +88,12 @@ def sample_outlook() -> tuple[dict, pd.DataFrame]:
 
 
 def open_page(path: Path, width: int = 390):
-    """Load ``path`` in chromium; return (page text, requests, console errors, widths, screenshot)."""
+    """Load ``path`` in chromium; return (page text, requests, console errors, widths, screenshot).
+
+    Also sets ``open_page.shown_widths`` (each image's width on screen [px]),
+    ``open_page.phone_drawing`` (whether each image shows its phone drawing) and
+    ``open_page.banners`` (class, top and height [px] of each warning and notice).
+    """
     from playwright.sync_api import sync_playwright
 
     requests, errors = [], []
@@ -112,16 +117,33 @@ def open_page(path: Path, width: int = 390):
             shown = page.evaluate(
                 "() => Array.from(document.images).map(i => Math.round(i.getBoundingClientRect().width))"
             )
+            phone = page.evaluate(
+                "() => Array.from(document.images).map(i => i.currentSrc === i.src)"
+            )
+            banners = page.evaluate(
+                "() => Array.from(document.querySelectorAll('.warn, .notice')).map(e =>"
+                " [e.className, Math.round(e.getBoundingClientRect().top),"
+                " Math.round(e.getBoundingClientRect().height)])"
+            )
+            figs_top = page.evaluate(
+                "() => document.querySelector('.figs').getBoundingClientRect().top"
+            )
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
     open_page.shown_widths = shown
+    open_page.phone_drawing = phone
+    open_page.banners = banners
+    open_page.figs_top = figs_top
     return text, requests, errors, widths, imgs, shot
+
+
+ISSUED = dt.datetime(2025, 6, 30, 5, 0, tzinfo=dt.UTC)
 
 
 def test_page_in_headless_chromium(tmp_path):
     o, arrivals = sample_outlook()
-    path = report.write_report(o, arrivals, tmp_path / "outlook.html")
+    path = report.write_report(o, arrivals, tmp_path / "outlook.html", now_utc=ISSUED)
     text, requests, errors, widths, imgs, shot = open_page(path)
     assert errors == []
     outside = [u for u in requests if not (u.startswith("file:") or u.startswith("data:"))]
@@ -132,6 +154,10 @@ def test_page_in_headless_chromium(tmp_path):
     assert right <= inner_width + 0.5
     assert imgs == [[True, imgs[0][1]], [True, imgs[1][1]]] and all(w > 0 for _, w in imgs)
     assert open_page.shown_widths == [366, 366]  # full width of the phone column
+    assert open_page.shown_widths == [
+        report.CHART_VARIANTS["phone"].shown_px
+    ] * 2 and open_page.phone_drawing == [True, True]
+    assert "Issued Mon 30 Jun 2025 05:00 UTC (06:00 UK time, BST)" in text
     # key figures
     assert f"{o['week']['mean']:,}" in text
     assert f"{o['week']['q10']:,}–{o['week']['q90']:,}" in text
@@ -146,16 +172,43 @@ def test_page_in_headless_chromium(tmp_path):
 
 def test_page_wide_screen(tmp_path):
     o, arrivals = sample_outlook()
-    path = report.write_report(o, arrivals, tmp_path / "wide.html")
+    path = report.write_report(o, arrivals, tmp_path / "wide.html", now_utc=ISSUED)
     text, requests, errors, widths, _, _ = open_page(path, width=1280)
     assert errors == [] and widths[0] <= widths[1] == 1280
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     assert "Boats" in text  # the boats column is shown on wide screens only
-    # charts are capped so their lettering stays near body size on a desktop
-    assert open_page.shown_widths == [580, 580]
+    # charts fill the 960 px column (less padding), in their desktop drawing
+    assert open_page.shown_widths == [936, 936] == [report.CHART_VARIANTS["desktop"].shown_px] * 2
+    assert open_page.phone_drawing == [False, False]
     # the row as read on screen: 64 % x 180 / 600 = 19 %, 64 % x 180 / 1000 = 12 %, 180 / 50 boats
     assert "Tue 01/07\tred\t64%\t180 (0–480)\t19%\t12%\t4\twaves 0.3 m" in text
     assert "33,000\nyear-end 2025, central (low 30,000, high 36,500)" in text
+
+
+def test_warnings_and_notices_are_one_line_each_on_a_phone(tmp_path):
+    o, arrivals = sample_outlook()
+    o["notices"] = [
+        "OLD DATA: arrivals data end 2025-06-01, 28 days (4 weeks) before this outlook's first "
+        "day 2025-06-30. The 28 days in between are unknown to the model. Update with "
+        "'forecast arrivals update' (needs internet).",
+        "NO WEATHER FORECAST: this is a weather-free outlook (season and recent history only). "
+        "No cached forecast; run 'forecast weather update --kind forecast' while online.",
+    ]
+    path = report.write_report(
+        o, arrivals, tmp_path / "o.html", now_utc=ISSUED + dt.timedelta(days=11)
+    )
+    text, _, errors, widths, _, _ = open_page(path)
+    assert errors == [] and widths[0] <= widths[1]
+    kinds = [c for c, _, _ in open_page.banners]
+    assert kinds == ["warn stale", "notice old", "notice"]
+    # one line each (0.9 rem text + padding), stacked, and the week's figures follow at once
+    assert all(height <= 32 for _, _, height in open_page.banners), open_page.banners
+    last_top, last_height = open_page.banners[-1][1:]
+    assert open_page.figs_top - (last_top + last_height) < 20
+    assert open_page.figs_top < 844 / 3
+    # the details are in the page, behind a click
+    assert "STALE: this outlook was issued 11 days ago" in text
+    assert "The 28 days in between" not in text
 
 
 @pytest.mark.skipif(

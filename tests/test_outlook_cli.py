@@ -290,14 +290,14 @@ def test_alert_exit_codes_and_json(fake, capsys):
 def test_report_from_saved_outlook(fake, capsys):
     assert main(["outlook", "--now", NOW, "--no-scenarios"]) == 0
     capsys.readouterr()
-    code, out, _ = run(capsys, ["report"])
+    code, out, _ = run(capsys, ["report", "--latest"])
     assert code == 0 and out.startswith(f"wrote {fake / 'out' / 'outlook.html'}")
     page = (fake / "out" / "outlook.html").read_text()
     assert ">700<" in page  # the week's expected total
     bad = fake / "bad.json"
     bad.write_text("[]")
     code, _, err = run(capsys, ["report", "--outlook", str(bad)])
-    assert code == 2 and "is not an outlook of schema 1" in err
+    assert code == 2 and "the JSON is a list, not an outlook object" in err
 
 
 def test_report_makes_an_outlook_when_none_saved(fake, capsys):

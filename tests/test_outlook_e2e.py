@@ -93,7 +93,7 @@ def test_offline_weather_free_outlook_and_page(home, capsys):
         str(d.date()) for d in pd.date_range("2026-11-26", periods=6)
     ]
 
-    assert main(["report"]) == 0
+    assert main(["report", "--latest"]) == 0
     page = (home / "out" / "outlook.html").read_text()
     assert "NO WEATHER FORECAST" in page and "open-meteo.com" not in page
     assert '<meta name="viewport"' in page
@@ -204,7 +204,7 @@ def test_weather_driven_outlook_alert_report(home, capsys):
     )
     assert code == 0 and quiet == {**quiet, "alert": False, "nights": []}
 
-    assert main(["report"]) == 0
+    assert main(["report", "--latest"]) == 0
     page = (home / "out" / "outlook.html").read_text()
     assert 'href="https://open-meteo.com/"' in page
     assert "lower confidence" in page
