@@ -24,7 +24,7 @@ browser: ## Install Debian's headless Chromium for the page test (needs root or 
 
 outlook: $(STAMP) ## Main job: the weekly outlook (offline: weather-free from the committed snapshot) and the HTML page
 	$(BIN)/forecast outlook
-	$(BIN)/forecast report
+	$(BIN)/forecast report --latest
 
 test: $(STAMP) browser ## Run the test suite (lint, then pytest)
 	$(BIN)/ruff check forecast tests

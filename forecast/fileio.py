@@ -84,12 +84,7 @@ def atomic_write(
         ) from None
     except PermissionError as exc:
         raise ConfigError(f"{what} {path}: cannot create its folder ({exc.strerror})") from None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
-    except PermissionError as exc:
-        raise ConfigError(
-            f"{what} {path}: the folder is not writable ({exc.strerror}); choose another path"
-        ) from None
+    fd, tmp = _mkstemp(path, what)
     ok = False
     try:
         if mode == "w":
@@ -107,6 +102,28 @@ def atomic_write(
         if not ok:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+#: Mode of written files before the umask (mkstemp alone would give 0600).
+FILE_MODE = 0o666
+
+
+def _mkstemp(path: Path, what: str) -> tuple[int, str]:
+    """A unique temporary file beside ``path``, readable as a normal file would be."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    except PermissionError as exc:
+        raise ConfigError(
+            f"{what} {path}: the folder is not writable ({exc.strerror}); choose another path"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{what} {path}: cannot write in its folder ({exc.strerror}); choose another path"
+        ) from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, FILE_MODE & ~umask)
+    return fd, tmp
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -142,8 +159,11 @@ def write_with(path: str | Path, writer: Callable[[Path], None], what: str = "ou
     ``Dataset.to_netcdf`` or ``skops.io.dump``); it is fsynced and renamed over ``path``.
     """
     path = check_target(path, what)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot create its folder ({exc.strerror})") from None
+    fd, tmp = _mkstemp(path, what)
     os.close(fd)
     ok = False
     try:

@@ -180,8 +180,9 @@ def test_page_wide_screen(tmp_path):
     # charts fill the 960 px column (less padding), in their desktop drawing
     assert open_page.shown_widths == [936, 936] == [report.CHART_VARIANTS["desktop"].shown_px] * 2
     assert open_page.phone_drawing == [False, False]
-    # the row as read on screen: 64 % x 180 / 600 = 19 %, 64 % x 180 / 1000 = 12 %, 180 / 50 boats
-    assert "Tue 01/07\tred\t64%\t180 (0–480)\t19%\t12%\t4\twaves 0.3 m" in text
+    # the row as read on screen: median 144 in its range, mean 180; 64 % x 180 / 600 = 19 %,
+    # 64 % x 180 / 1000 = 12 %, 180 / 50 boats
+    assert "Tue 01/07\tred\t64%\t144 (0–480)\t180\t19%\t12%\t4\twaves 0.3 m" in text
     assert "33,000\nyear-end 2025, central (low 30,000, high 36,500)" in text
 
 

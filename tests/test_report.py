@@ -111,9 +111,11 @@ def test_same_figures_in_table_csv_json_and_page(page):
     csv = pd.read_csv(io.StringIO(ol.to_csv(o)), comment="#", index_col="date")
     js = json.loads(ol.to_json(o))
     for d, dj in zip(o["days"], js["days"], strict=True):
-        expected = f"{d['expected_people']:.0f} ({d['q10']}–{d['q90']})"
-        assert f"  {expected}  " in text
-        assert f"data-label='expected'>{expected}</td>" in html
+        median = f"{d['q50']} ({d['q10']}–{d['q90']})"
+        assert f"  {median}  " in text
+        assert f"  {d['expected_people']:.0f}  " in text
+        assert f"data-label='median (80 %)'>{median}</td>" in html
+        assert f"data-label='mean'>{d['expected_people']:.0f}</td>" in html
         assert f"data-label='P(any)'>{d['p_any']:.0%}</td>" in html
         assert f"data-label='P(&gt;300)'>{d['p_gt_300']:.0%}</td>" in html
         assert dj == d

@@ -650,9 +650,9 @@ def read_outlook(path: str | Path) -> dict:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
         raise DataFormatError(
-            f"cannot read outlook {path}: {exc}. Re-run 'forecast outlook'."
+            f"cannot read outlook {path}: {exc}. Delete it or re-run 'forecast outlook'."
         ) from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION or "days" not in data:
         raise DataFormatError(

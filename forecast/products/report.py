@@ -615,19 +615,20 @@ def render_html(
             {v: outlook_figure(o, v) for v in CHART_VARIANTS},
         )
     )
-    head = "<thead><tr><th>Day</th><th>RAG</th><th class='n'>P(any)</th><th class='n'>Expected (80 %)</th>"
+    head = "<thead><tr><th>Day</th><th>RAG</th><th class='n'>P(any)</th><th class='n'>People: median (80 %)</th><th class='n'>Mean</th>"
     head += "".join(f"<th class='n'>P(&gt;{_e(n)})</th>" for n in thr)
     head += "<th class='n'>Actual</th>" if o["mode"] == "as_of" else "<th class='n wide'>Boats</th>"
     head += "<th>Drivers</th></tr></thead>"
     rows = []
     for d in o["days"]:
         star = "*" if d["confidence"] == "lower" else ""
-        expected = f"{d['expected_people']:.0f} ({d['q10']:.0f}–{d['q90']:.0f})"
+        median = f"{d['q50']:.0f} ({d['q10']:.0f}–{d['q90']:.0f})"
         r = (
             f"<tr><td class='day'><b>{_e(d['weekday'])} {_e(d['date'][8:10])}/{_e(d['date'][5:7])}{star}</b></td>"
             f"<td><span class='cell {_rag_class(d['rag'])}' style='padding:1px 4px'>{_e(d['rag'])}</span></td>"
             f"<td class='n' data-label='P(any)'>{_e(_pct(d['p_any']))}</td>"
-            f"<td class='n' data-label='expected'>{_e(expected)}</td>"
+            f"<td class='n' data-label='median (80 %)'>{_e(median)}</td>"
+            f"<td class='n' data-label='mean'>{_n(d['expected_people'], '.0f')}</td>"
         )
         r += "".join(
             f"<td class='n' data-label='P(&gt;{_e(n)})'>{_e(_pct(d[f'p_gt_{n}']))}</td>"
