@@ -88,15 +88,19 @@ def check_span(args, arrivals: pd.DataFrame, weather) -> None:
         )
 
 
-def scored_span(preds: pd.DataFrame) -> dict:
-    """Per lead time: the first and last day actually scored and how many days."""
-    out = {}
+def scored_span(preds: pd.DataFrame, horizons) -> dict:
+    """Per asked lead time: the first and last day actually scored and how many days.
+
+    A lead time with nothing scored (e.g. every origin before ``--train-end``) has
+    ``days`` 0 and ``first``/``last`` None, so no report claims a span it did not score.
+    """
     model = preds[preds["forecaster"] == B.MODEL_NAME] if "forecaster" in preds else preds
-    for h, g in model.groupby("horizon", sort=True):
-        d = pd.DatetimeIndex(g["date"])
-        out[f"D+{int(h)}"] = {
-            "first": str(d.min().date()),
-            "last": str(d.max().date()),
+    out = {}
+    for h in sorted(set(horizons)):
+        d = pd.DatetimeIndex(model.loc[model["horizon"] == h, "date"])
+        out[f"D+{h}"] = {
+            "first": str(d.min().date()) if len(d) else None,
+            "last": str(d.max().date()) if len(d) else None,
             "days": int(d.nunique()),
         }
     return out
@@ -246,7 +250,7 @@ def run(args) -> int:
             "weather_label": res.meta["weather_label"],
             "evaluated": res.meta["evaluated"],
             "train_end": iso["train_end"],
-            "scored": scored_span(res.predictions),
+            "scored": scored_span(res.predictions, args.horizon),
             "horizons": list(args.horizon),
             "lead_bands": res.meta["lead_bands"],
             "headline": res.headline(h),
@@ -267,8 +271,12 @@ def run(args) -> int:
         f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
         f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
     )
-    for h_, span in scored_span(res.predictions).items():
-        print(f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days")
+    for h_, span in scored_span(res.predictions, args.horizon).items():
+        print(
+            f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days"
+            if span["days"]
+            else f"  scored at {h_}: nothing (no origin in the span after the training days)"
+        )
     print(
         table.to_string(
             index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
