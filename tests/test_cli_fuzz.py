@@ -230,8 +230,7 @@ def test_generator_is_seeded_and_covers_every_command():
     assert bad_cases(seed=1) != cases
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(120)
 def test_bad_arguments_never_give_a_traceback(fast, capsys):
     problems = []
     for argv in bad_cases():
