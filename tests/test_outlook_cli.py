@@ -17,6 +17,8 @@ import pytest
 from forecast.cli import main
 from forecast.commands import options
 from forecast.errors import ConfigError
+from forecast.products import assemble
+from forecast.products import outlook as ol
 from forecast.products import predictor as pr
 from tests.test_outlook import make_pred
 
@@ -124,7 +126,33 @@ def test_outlook_formats_and_thresholds(fake, capsys):
             ["--as-of", "2018-06-01"],
             r"--as-of 2018-06-01 is outside the replay span 2019-03-01 .*a year of arrivals to train on",
         ),
-        (["--as-of", "2017-03-01"], r"KNMI weather for its 7 days \(2017-01-01 \.\. 2025-06-30\)"),
+        (["--as-of", "2017-03-01"], r"--as-of '2017-03-01' is outside 2018-01-01 \.\. 2100-12-31"),
+        (["--as-of", "0001-01-01"], r"--as-of '0001-01-01' is outside 2018-01-01 \.\. 2100-12-31"),
+        (["--now", "9999-12-31T23:59Z"], r"--now '9999-12-31T23:59Z' is outside 2018-01-01"),
+        (["--thresholds", "300,1000001"], r"1000001 must be <= 100,000 people per day"),
+        (["--scenario", "99999:2023"], r"--scenario '99999:2023': year 99999 is outside 2018"),
+        # conflicting options are refused, naming both and what to do
+        (
+            ["--as-of", "2024-09-01", "--weather", "fc.json"],
+            r"--as-of 2024-09-01 uses the bundled observed KNMI weather, so --weather would be "
+            r"ignored; drop --weather \(or drop --as-of for a live outlook\)",
+        ),
+        (
+            ["--as-of", "2024-09-01", "--no-weather"],
+            r"--as-of 2024-09-01 uses the bundled observed KNMI weather, so --no-weather would",
+        ),
+        (
+            ["--as-of", "2024-09-01", "--scenario", "2024:2023"],
+            r"--as-of 2024-09-01 and --scenario 2024:2023 are two different runs: .*; give one",
+        ),
+        (
+            ["--scenario", "2024:2023", "--weather", "fc.json"],
+            r"--scenario 2024:2023 uses the bundled observed KNMI weather, so --weather would",
+        ),
+        (
+            ["--no-weather", "--weather", "fc.json"],
+            r"--no-weather and --weather fc.json contradict each other: give one",
+        ),
         (["--thresholds", ",,"], r"--thresholds ',,' gives no number"),
         (["--thresholds", "-5"], r"--thresholds '-5': -5 must be >= 0 people"),
         (
@@ -251,7 +279,7 @@ def test_alert_exit_codes_and_json(fake, capsys):
         ],
     )
     payload = json.loads(out)
-    assert code == 1 and payload["alert"] is True
+    assert code == 1 and payload["alert"] is True and payload["status"] == "alert"
     # Saturday 28 Nov: p_gt_300 = 0.8 * 100 / 600 = 0.133; the other nights 0.033
     assert [n["date"] for n in payload["nights"]] == ["2026-11-28"]
     assert payload["nights"][0]["probability"] == pytest.approx(0.133)
@@ -260,10 +288,13 @@ def test_alert_exit_codes_and_json(fake, capsys):
     assert payload["notices"][0].startswith("OLD DATA: arrivals data end 2026-08-20, 97 days")
     assert payload["lead_days"] == [97, 103]
     assert payload["backtest_skill_text"].startswith("crps_skill_vs_climatology 0.21")
+    # no alert, but the data are 97 days old and no weather forecast was used: cannot say
     code, out, _ = run(
         capsys, ["alert", "--now", NOW, "--threshold", "300", "--min-probability", "0.2"]
     )
-    assert code == 0 and "  none" in out
+    assert code == 3 and "  none found, but:" in out
+    assert "  CANNOT SAY: the arrivals data end 2026-08-20, 97 days before the issue day" in out
+    assert "  CANNOT SAY: no weather forecast was used" in out
     assert "Made from arrivals to 2026-08-20, weather: " in out and "\nBacktest skill: " in out
     code, out, _ = run(
         capsys,
@@ -282,7 +313,7 @@ def test_alert_exit_codes_and_json(fake, capsys):
         ],
     )
     assert (
-        code == 0
+        code == 3
         and out.strip() == "date,night,probability,threshold,rag,expected_people,q10,q90,drivers"
     )
 
@@ -328,17 +359,83 @@ def test_parse_thresholds():
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--threshold", "-1"], r"--threshold -1 must be >= 0 people"),
         (["--min-probability", "1"], r"--min-probability 1.0 must be in \[0, 1\)"),
-        (["--hours", "0"], r"--hours 0.0 must be in \(0, 384\]"),
-        (["--hours", "400"], r"--hours 400.0 must be in \(0, 384\]"),
+        (["--min-probability", "nan"], r"--min-probability nan must be in \[0, 1\)"),
         (["--now", "soon"], r"--now 'soon' is not a time"),
+        (["--now", "9999-12-31"], r"--now '9999-12-31' is outside 2018-01-01 \.\. 2100-12-31"),
+        (["--no-weather", "--weather", "f.json"], r"--no-weather and --weather f.json contradict"),
     ],
 )
 def test_alert_errors_exit_2(fake, capsys, argv, message):
     code, out, err = run(capsys, ["alert", *argv])
     assert code == 2 and out == ""
     assert re.search(message, err), err
+    assert CALLS == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threshold", "-1"], r"argument --threshold: '-1' is outside \[0, 100000\] \[people\]"),
+        (["--hours", "0"], r"argument --hours: '0' is outside \[1, 384\] \[h\]"),
+        (["--hours", "400"], r"argument --hours: '400' is outside \[1, 384\] \[h\]"),
+        (["--hours", "nan"], r"argument --hours: 'nan' is outside \[1, 384\] \[h\]"),
+        (["--max-data-age", "-1"], r"argument --max-data-age: '-1' is outside \[0, 3650\]"),
+    ],
+)
+def test_alert_bad_numbers_refused_by_the_parser(fake, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["alert", *argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and re.search(message, err), err
+
+
+def test_alert_exit_0_only_when_fresh_data_and_weather_say_no(fake, capsys, monkeypatch):
+    """0 = no alert from fresh data with a weather forecast; stale or weather-free: 3."""
+    args = ["alert", "--now", NOW, "--min-probability", "0.9", "--format", "json"]
+    code, out, _ = run(capsys, [*args, "--max-data-age", "200"])
+    payload = json.loads(out)
+    assert code == 3 and payload["status"] == "cannot_say" and payload["exit_status"] == 3
+    assert payload["data_age_days"] == 97 and len(payload["cannot_say"]) == 1
+    assert payload["cannot_say"][0].startswith("no weather forecast was used")
+    # the same night with a weather forecast and data young enough: a real "no alert"
+    real = assemble.choose_weather
+
+    def with_weather(first_day, weather_file, as_of, no_weather):
+        source, data, info, days, notices = real(first_day, weather_file, as_of, no_weather)
+        return "openmeteo", data, {**info, "source": "openmeteo"}, days, notices
+
+    monkeypatch.setattr(assemble, "choose_weather", with_weather)
+    code, out, _ = run(capsys, [*args, "--max-data-age", "200"])
+    assert code == 0 and json.loads(out)["status"] == "no_alert"
+    code, out, _ = run(capsys, [*args, "--max-data-age", "96"])
+    payload = json.loads(out)
+    assert code == 3 and payload["cannot_say"][0].startswith(
+        "the arrivals data end 2026-08-20, 97 days before the issue day (limit --max-data-age 96)"
+    )
+
+
+def test_alert_unexpected_failure_exits_2_not_1(fake, capsys, monkeypatch):
+    """A bug inside alert must not look like an alert (1) to a script."""
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(ol, "busy_nights", broken)
+    code, out, err = run(capsys, ["alert", "--now", NOW])
+    assert code == 2 and out == ""
+    assert "forecast alert: error: unexpected failure (ZeroDivisionError: boom)" in err
+    assert "Traceback" in err  # kept for the bug report
+
+
+def test_alert_help_documents_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["alert", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 no alert; 1 alert(s); 2 error" in out
+    assert (
+        "3 cannot say (no alert found, but the arrivals data are older than --max-data-age" in out
+    )
 
 
 def test_train_horizons():

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecast import config
 from forecast.commands import COMMANDS
+from forecast.commands.options import number_type
 from forecast.errors import ConfigError
 from forecast.sources import arrivals
 from forecast.stores import arrivals as arrivals_store
@@ -58,8 +59,18 @@ def add_parser(subparsers) -> None:
         help="use this saved last-7-days page instead of downloading it",
     )
     u.add_argument("--no-daily", action="store_true", help="do not read the last-7-days page")
-    u.add_argument("--timeout", type=float, default=config.HTTP_TIMEOUT_S, help="HTTP time-out [s]")
-    u.add_argument("--retries", type=int, default=3, help="retries on 429/5xx/time-out (default 3)")
+    u.add_argument(
+        "--timeout",
+        type=number_type(float, 0, 600, low_open=True, unit="s"),
+        default=config.HTTP_TIMEOUT_S,
+        help="HTTP time-out [s], up to 600",
+    )
+    u.add_argument(
+        "--retries",
+        type=number_type(int, 0, 10),
+        default=3,
+        help="retries on 429/5xx/time-out, 0..10 (default 3)",
+    )
     u.add_argument("--format", choices=FORMATS, default="table", help="output format")
     u.set_defaults(func=run_update)
 
@@ -80,7 +91,11 @@ def add_parser(subparsers) -> None:
         help="breakdown (default year)",
     )
     s.add_argument(
-        "--last", type=int, default=None, metavar="N", help="show only the last N periods"
+        "--last",
+        type=int,
+        default=None,
+        metavar="N",
+        help="show only the last N periods",
     )
     s.add_argument("--format", choices=FORMATS, default="table", help="output format")
     s.set_defaults(func=run_show)

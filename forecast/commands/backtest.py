@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecast import config
 from forecast.commands import COMMANDS
+from forecast.commands.options import MAX_LEAD_DAYS, MAX_PEOPLE, day_type, int_list, number_type
 from forecast.errors import ConfigError
 from forecast.evaluation import backtest as B
 from forecast.sources.knmi import load_knmi
@@ -33,19 +34,8 @@ SCORE_COLUMNS = (
 
 
 def _horizons(text: str) -> list[int]:
-    try:
-        if "-" in text:
-            a, b = text.split("-", 1)
-            out = list(range(int(a), int(b) + 1))
-        else:
-            out = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"--horizon {text!r}: give a number (1), a list (1,3,7) or a range (1-7)"
-        ) from exc
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError(f"--horizon {text!r}: horizons must be >= 1 day")
-    return out
+    """``1``, ``1,3,7`` or ``1-7`` -> lead times [days] within 1..MAX_LEAD_DAYS."""
+    return int_list(text, 1, MAX_LEAD_DAYS, "horizons")
 
 
 def _lead_bands(text: str):
@@ -56,19 +46,64 @@ def _lead_bands(text: str):
         bands = tuple(tuple(_horizons(part)) for part in text.split("/"))
     except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(
-            f"--lead-bands {text!r}: give bands separated by '/', each a number, list or "
-            "range (e.g. 1/2-7), or 'pooled' for one model for every lead time"
+            f"--lead-bands {text!r}: give bands separated by '/', each a number, list or range of lead "
+            f"times in 1..{MAX_LEAD_DAYS} (e.g. 1/2-7), or 'pooled' for one model for every "
+            "lead time"
         ) from exc
     return bands
 
 
 def _thresholds(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"--thresholds {text!r}: give whole numbers like 300,500"
-        ) from exc
+    """``300,500`` -> whole numbers of people within 0..MAX_PEOPLE."""
+    parse = number_type(int, 0, MAX_PEOPLE, unit="people")
+    out = [parse(x) for x in text.split(",") if x.strip()]
+    if not out:
+        raise argparse.ArgumentTypeError(f"{text!r}: give whole numbers like 300,500")
+    return out
+
+
+def data_end(arrivals: pd.DataFrame, weather_source: str, weather) -> tuple[pd.Timestamp, str]:
+    """The last day the backtest can score and what limits it (arrivals or weather)."""
+    last, what = arrivals.index[-1], f"the arrivals (to {arrivals.index[-1].date()})"
+    if weather_source == "knmi":
+        w = weather.dropna(subset=["wind_speed_10m_mean"]).index.max()
+        if w < last:
+            last, what = w, f"the KNMI weather (to {w.date()})"
+    elif weather_source == "openmeteo":
+        wind = weather["wind_speed_10m"].notnull().any(dim="site").values
+        times = pd.DatetimeIndex(weather["time"].values)[wind]
+        w = times.max().normalize() - pd.Timedelta(days=1) if len(times) else arrivals.index[0]
+        if w < last:
+            last, what = w, f"the cached Open-Meteo weather (to {w.date()})"
+    return last, what
+
+
+def check_span(args, arrivals: pd.DataFrame, weather) -> None:
+    """Refuse an --end the data do not reach (rather than silently cut the span)."""
+    last, what = data_end(arrivals, args.weather_source, weather)
+    if args.end > last:
+        raise ConfigError(
+            f"--end {args.end.date()} is after the last day with data, {last.date()} "
+            f"(limited by {what}); give --end {last.date()} or earlier, or get more data"
+        )
+
+
+def scored_span(preds: pd.DataFrame, horizons) -> dict:
+    """Per asked lead time: the first and last day actually scored and how many days.
+
+    A lead time with nothing scored (e.g. every origin before ``--train-end``) has
+    ``days`` 0 and ``first``/``last`` None, so no report claims a span it did not score.
+    """
+    model = preds[preds["forecaster"] == B.MODEL_NAME] if "forecaster" in preds else preds
+    out = {}
+    for h in sorted(set(horizons)):
+        d = pd.DatetimeIndex(model.loc[model["horizon"] == h, "date"])
+        out[f"D+{h}"] = {
+            "first": str(d.min().date()) if len(d) else None,
+            "last": str(d.max().date()) if len(d) else None,
+            "days": int(d.nunique()),
+        }
+    return out
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -93,13 +128,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default="historical_forecast",
         help="Open-Meteo cache to read with --weather-source openmeteo (archive = reanalysis, optimistic)",
     )
-    p.add_argument("--start", default="2020-01-01", help="first evaluated day (YYYY-MM-DD)")
-    p.add_argument("--end", default="2025-06-30", help="last evaluated day (YYYY-MM-DD)")
     p.add_argument(
-        "--train-end", default=None, help="explicit split: train on days up to this date, no refits"
+        "--start", type=day_type(), default="2020-01-01", help="first evaluated day (YYYY-MM-DD)"
     )
     p.add_argument(
-        "--horizon", type=_horizons, default=[1], help="lead times in days: 1, 1,3,7 or 1-7"
+        "--end",
+        type=day_type(),
+        default="2025-06-30",
+        help="last evaluated day (YYYY-MM-DD); refused if the data end earlier",
+    )
+    p.add_argument(
+        "--train-end",
+        type=day_type(),
+        default=None,
+        help="explicit split: train on days up to this date, no refits",
+    )
+    p.add_argument(
+        "--horizon",
+        type=_horizons,
+        default=[1],
+        help=f"lead times in days, 1..{MAX_LEAD_DAYS}: 1, 1,3,7 or 1-7",
     )
     p.add_argument(
         "--lead-bands",
@@ -108,9 +156,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="one model per band of lead times, e.g. 1/2-7 (the default: D+1 alone, D+2..7 "
         "together), or 'pooled' for one model trained on rows cycling through 1-7",
     )
-    p.add_argument("--refit-every", type=int, default=7, help="days between refits (rolling mode)")
+    p.add_argument(
+        "--refit-every",
+        type=number_type(int, 1, 3650, unit="days"),
+        default=7,
+        help="days between refits (rolling mode)",
+    )
     p.add_argument("--window", choices=("expanding", "sliding"), default="expanding")
-    p.add_argument("--window-days", type=int, default=3 * 365, help="sliding window length [days]")
+    p.add_argument(
+        "--window-days",
+        type=number_type(int, 28, 36500, unit="days"),
+        default=3 * 365,
+        help="sliding window length [days]",
+    )
     p.add_argument(
         "--thresholds",
         type=_thresholds,
@@ -120,14 +178,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="score the model only")
     p.add_argument(
         "--recalibrate-every",
-        type=int,
+        type=number_type(int, 1, 1000),
         default=8,
         help="recompute the out-of-fold calibration at every n-th refit (default 8; "
         "make bench and experiment 001 use 12: every 84 days with weekly refits)",
     )
     p.add_argument(
         "--jobs",
-        type=int,
+        type=number_type(int, 1, 64),
         default=1,
         help="worker processes for the refits (default 1; results do not depend on it)",
     )
@@ -146,7 +204,7 @@ def load_inputs(args):
         weather = load_knmi(args.knmi_file)
     elif args.weather_source == "openmeteo":
         start = pd.Timestamp("2018-01-01").date()
-        weather = W.load_hourly(start, pd.Timestamp(args.end).date(), kind=args.weather_kind)
+        weather = W.load_hourly(start, args.end.date(), kind=args.weather_kind)
         label = "reanalysis" if args.weather_kind == "archive" else "historical_forecast"
     elif args.knmi_file:
         raise ConfigError("--knmi-file needs --weather-source knmi.")
@@ -154,21 +212,27 @@ def load_inputs(args):
 
 
 def run(args) -> int:
+    iso = {
+        k: (None if v is None else str(v.date()))
+        for k, v in (("start", args.start), ("end", args.end), ("train_end", args.train_end))
+    }
     spec = B.BacktestSpec(
-        start=args.start,
-        end=args.end,
+        start=iso["start"],
+        end=iso["end"],
         horizons=tuple(args.horizon),
         refit_every=args.refit_every,
         window=args.window,
         window_days=args.window_days,
-        train_end=args.train_end,
+        train_end=iso["train_end"],
         thresholds=tuple(args.thresholds),
         baselines=not args.no_baselines,
         recalibrate_every=args.recalibrate_every,
         n_jobs=args.jobs,
         **({"lead_bands": args.lead_bands} if "lead_bands" in vars(args) else {}),
     )
+    spec.validate()
     arrivals, weather, label = load_inputs(args)
+    check_span(args, arrivals, weather)
     res = B.run_backtest(
         arrivals,
         args.weather_source,
@@ -185,7 +249,8 @@ def run(args) -> int:
             "weather_source": res.meta["weather_source"],
             "weather_label": res.meta["weather_label"],
             "evaluated": res.meta["evaluated"],
-            "train_end": args.train_end,
+            "train_end": iso["train_end"],
+            "scored": scored_span(res.predictions, args.horizon),
             "horizons": list(args.horizon),
             "lead_bands": res.meta["lead_bands"],
             "headline": res.headline(h),
@@ -206,6 +271,12 @@ def run(args) -> int:
         f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
         f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
     )
+    for h_, span in scored_span(res.predictions, args.horizon).items():
+        print(
+            f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days"
+            if span["days"]
+            else f"  scored at {h_}: nothing (no origin in the span after the training days)"
+        )
     print(
         table.to_string(
             index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"

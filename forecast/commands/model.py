@@ -10,11 +10,16 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.commands import COMMANDS
+from forecast.commands.options import day_type
+from forecast.errors import ConfigError
 from forecast.features import build as F
 from forecast.model.crossing import LeadBandModel
 from forecast.model.pipeline import TRAIN_START, fit_default_model, saved_model_path, tide_sky_table
 from forecast.sources.knmi import load_knmi
 from forecast.stores.arrivals import load_arrivals
+
+#: Days of training data after ``TRAIN_START`` a fitted model needs at least [days].
+MIN_TRAINING_DAYS = 365
 
 
 def default_path(weather_source: str) -> Path:
@@ -43,7 +48,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     f.add_argument(
         "--knmi-file", default=None, help="KNMI daily file (default: bundled station 340)"
     )
-    f.add_argument("--origin", default=None, help="last training day (default: last day with data)")
+    f.add_argument(
+        "--origin",
+        type=day_type(),
+        default=None,
+        help="last training day, YYYY-MM-DD inside the data (default: last day with data)",
+    )
     f.add_argument(
         "--out",
         default=None,
@@ -88,7 +98,14 @@ def run_fit(args) -> int:
     last = arrivals.index[-1]
     if wtab is not None:
         last = min(last, wtab.dropna(subset=["wind_speed_10m_mean"]).index.max())
-    origin = pd.Timestamp(args.origin) if args.origin else last
+    first = TRAIN_START + pd.Timedelta(days=MIN_TRAINING_DAYS)
+    origin = args.origin if args.origin is not None else last
+    if not first <= origin <= last:
+        raise ConfigError(
+            f"--origin {origin.date()} is outside the data: training needs a year of days "
+            f"from {TRAIN_START.date()} and arrivals with {args.weather_source} weather up to "
+            f"the origin, so give --origin between {first.date()} and {last.date()}"
+        )
     ts = tide_sky_table(TRAIN_START, max(origin, arrivals.index[-1]))
     model = fit_default_model(
         args.weather_source, origin, arrivals, wtab, ts if not ts.empty else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 
 import pandas as pd
 
@@ -29,6 +30,10 @@ def parse_thresholds(text: str | None, extra: tuple[int, ...] = ()) -> tuple[int
                 ) from None
             if n < 0:
                 raise ConfigError(f"--thresholds {text!r}: {n} must be >= 0 people")
+            if n > MAX_PEOPLE:
+                raise ConfigError(
+                    f"--thresholds {text!r}: {n} must be <= {MAX_PEOPLE:,} people per day"
+                )
             values.append(n)
         if len(values) == len(extra):
             raise ConfigError(
@@ -55,14 +60,114 @@ def parse_now(text: str | None) -> dt.datetime | None:
         return None
     try:
         ts = pd.Timestamp(text)
-    except ValueError:
+        if ts is pd.NaT:
+            raise ValueError(text)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    except (ValueError, OverflowError):
         raise ConfigError(f"--now {text!r} is not a time; use e.g. 2026-11-25T06:00Z") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if not FIRST_DAY <= ts.date() <= LAST_DAY:
+        raise ConfigError(f"--now {text!r} is outside {FIRST_DAY} .. {LAST_DAY}")
     return ts.to_pydatetime()
 
 
 def parse_date(text: str, option: str) -> pd.Timestamp:
+    """A ``YYYY-MM-DD`` option between :data:`FIRST_DAY` and :data:`LAST_DAY`."""
     try:
-        return pd.Timestamp(dt.date.fromisoformat(text))
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(f"{option} {text!r} is outside {FIRST_DAY} .. {LAST_DAY}")
+    return pd.Timestamp(day)
+
+
+# ---------------------------------------------------------------------------
+# bounded argument types (argparse ``type=``): every date and number is checked at the
+# parser, so a bad value exits 2 with one message naming the option and the allowed range
+# ---------------------------------------------------------------------------
+
+#: Earliest and latest day accepted by date options of the forecasting commands
+#: (the arrivals series starts 2018-01-01; nothing is modelled beyond 2100).
+FIRST_DAY = dt.date(2018, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+#: Tide and sky predictions are astronomy: they accept a wider span of days.
+ASTRO_FIRST_DAY = dt.date(1900, 1, 1)
+#: Open-Meteo's historical archive starts in 1940.
+WEATHER_FIRST_DAY = dt.date(1940, 1, 1)
+#: Longest lead time [days] the model supports (Open-Meteo forecasts reach 16 days).
+MAX_LEAD_DAYS = 16
+#: Largest busy-day threshold accepted [people].
+MAX_PEOPLE = 100_000
+
+
+def day_type(first: dt.date = FIRST_DAY, last: dt.date = LAST_DAY):
+    """An argparse type: ``YYYY-MM-DD`` between ``first`` and ``last`` -> naive Timestamp."""
+
+    def parse(text: str) -> pd.Timestamp:
+        try:
+            day = dt.date.fromisoformat(str(text).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a date; use YYYY-MM-DD between {first} and {last}"
+            ) from None
+        if not first <= day <= last:
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {first} .. {last}")
+        return pd.Timestamp(day)
+
+    parse.__name__ = "date"
+    return parse
+
+
+def time_type(text: str) -> dt.datetime:
+    """An argparse type for ``--now``: ISO 8601 time (UTC if no offset) in 2018..2100."""
+    try:
+        return parse_now(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--now ")) from None
+
+
+def number_type(kind: type, low: float, high: float, *, low_open: bool = False, unit: str = ""):
+    """An argparse type: a finite ``kind`` (int or float) within ``low``..``high``.
+
+    ``low_open``: ``low`` itself is refused (e.g. a time-out of 0 s).
+    """
+    left = "(" if low_open else "["
+    span = f"{left}{low:g}, {high:g}]" + (f" [{unit}]" if unit else "")
+
+    def parse(text: str):
+        try:
+            if "_" in str(text):  # int("1_000") is 1000: not what a user means to type
+                raise ValueError(text)
+            value = kind(str(text).strip())
+        except (TypeError, ValueError):
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} in {span}") from None
+        if not math.isfinite(value) or not (
+            (low < value if low_open else low <= value) and value <= high
+        ):
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {span}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def int_list(text: str, low: int, high: int, what: str) -> list[int]:
+    """``"1,3,7"`` or ``"1-7"`` -> whole numbers within ``low``..``high``, or a type error."""
+    bad = argparse.ArgumentTypeError(
+        f"{text!r}: give {what} as a number (1), a list (1,3,7) or a range (1-7), "
+        f"each in {low}..{high}"
+    )
+    try:
+        if "-" in text.strip()[1:]:
+            a, b = (int(x) for x in text.split("-", 1))
+            if b < a:
+                raise bad
+            bounds = [a, b]
+        else:
+            bounds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise bad from None
+    if not bounds or min(bounds) < low or max(bounds) > high:
+        raise argparse.ArgumentTypeError(f"{text!r}: {what} must be >= {low} and <= {high}")
+    return list(range(bounds[0], bounds[1] + 1)) if "-" in text.strip()[1:] else bounds

@@ -13,7 +13,9 @@ import pandas as pd
 
 from forecast.commands import COMMANDS
 from forecast.commands.options import (
+    FIRST_DAY,
     FORMATS,
+    LAST_DAY,
     add_now_option,
     parse_date,
     parse_now,
@@ -87,8 +89,47 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def check_conflicts(args: argparse.Namespace) -> None:
+    """Refuse options that contradict each other (rather than silently ignore one)."""
+    if args.no_weather and args.weather is not None:
+        raise ConfigError(
+            f"--no-weather and --weather {args.weather} contradict each other: give one "
+            "(--weather FILE for a weather-driven outlook, --no-weather for a weather-free one)"
+        )
+    if args.as_of and args.scenario:
+        raise ConfigError(
+            f"--as-of {args.as_of} and --scenario {args.scenario} are two different runs: a "
+            "replay of one issue day, or a past year under another year's weather; give one"
+        )
+    for name, given in (("--weather", args.weather is not None), ("--no-weather", args.no_weather)):
+        if given and (args.as_of or args.scenario):
+            other = f"--as-of {args.as_of}" if args.as_of else f"--scenario {args.scenario}"
+            raise ConfigError(
+                f"{other} uses the bundled observed KNMI weather, so {name} would be ignored; "
+                f"drop {name} (or drop {other.split()[0]} for a live outlook)"
+            )
+
+
+def parse_scenario(text: str) -> tuple[int, int]:
+    """``YEAR:WEATHER_YEAR`` -> two years in the span of the date options."""
+    try:
+        year_s, wyear_s = str(text).split(":")
+        year, wyear = int(year_s), int(wyear_s)
+    except ValueError:
+        raise ConfigError(
+            f"--scenario {text!r}: expected YEAR:WEATHER_YEAR, e.g. 2024:2023"
+        ) from None
+    for y in (year, wyear):
+        if not FIRST_DAY.year <= y <= LAST_DAY.year:
+            raise ConfigError(
+                f"--scenario {text!r}: year {y} is outside {FIRST_DAY.year} .. {LAST_DAY.year}"
+            )
+    return year, wyear
+
+
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    check_conflicts(args)
     thresholds = parse_thresholds(args.thresholds)
     if args.scenario:
         return run_scenario(args, thresholds)
@@ -117,23 +158,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_scenario(args: argparse.Namespace, thresholds: tuple[int, ...]) -> int:
-
-    text = str(args.scenario)
+    year, wyear = parse_scenario(args.scenario)
     try:
-        year_s, wyear_s = text.split(":")
-        year, wyear = int(year_s), int(wyear_s)
-    except ValueError:
-        raise ConfigError(
-            f"--scenario {text!r}: expected YEAR:WEATHER_YEAR, e.g. 2024:2023"
-        ) from None
-    result = sc.weather_swap(
-        year,
-        wyear,
-        load_arrivals(),
-        load_knmi(),
-        predict=pr.default_predictor(),
-        thresholds=thresholds,
-    )
+        result = sc.weather_swap(
+            year,
+            wyear,
+            load_arrivals(),
+            load_knmi(),
+            predict=pr.default_predictor(),
+            thresholds=thresholds,
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"--scenario {args.scenario}: {exc}") from exc
     if args.format == "json":
         print(json.dumps(ol.clean(result), indent=1))
     elif args.format == "csv":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 import pandas as pd
 
 from forecast.commands import COMMANDS
-from forecast.commands.tides import parse_range, render
+from forecast.commands.tides import SPAN, parse_range, render
+from forecast.errors import ConfigError
 from forecast.features.sky import night_sky
 
 
@@ -38,6 +40,11 @@ def sky_table(first: pd.Timestamp, last: pd.Timestamp, lat: float, lon: float) -
 
 
 def run(args: argparse.Namespace) -> int:
+    for name, value, bound, unit in (("lat", args.lat, 90, "N"), ("lon", args.lon, 180, "E")):
+        if not (math.isfinite(value) and -bound <= value <= bound):
+            raise ConfigError(
+                f"--{name} {value}: {name} must be within -{bound}..{bound} [deg {unit}]"
+            )
     first, last = parse_range(args.start, args.end)
     df = sky_table(first, last, args.lat, args.lon)
     note = (
@@ -63,10 +70,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "(50.97 N, 1.72 E) unless --lat/--lon are given. Computed offline with PyEphem."
         ),
     )
-    p.add_argument("--start", help="first night YYYY-MM-DD (default today)")
-    p.add_argument("--end", help="last night YYYY-MM-DD, inclusive (default start + 6 days)")
-    p.add_argument("--lat", type=float, default=50.97, help="latitude [deg N] (default 50.97)")
-    p.add_argument("--lon", type=float, default=1.72, help="longitude [deg E] (default 1.72)")
+    p.add_argument("--start", help=f"first night YYYY-MM-DD, {SPAN} (default today)")
+    p.add_argument(
+        "--end",
+        help=f"last night YYYY-MM-DD, inclusive, {SPAN} (default start + 6 days)",
+    )
+    p.add_argument(
+        "--lat", type=float, default=50.97, help="latitude [deg N], -90..90 (default 50.97)"
+    )
+    p.add_argument(
+        "--lon", type=float, default=1.72, help="longitude [deg E], -180..180 (default 1.72)"
+    )
     p.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -10,21 +11,25 @@ import numpy as np
 import pandas as pd
 
 from forecast.commands import COMMANDS
+from forecast.commands.options import ASTRO_FIRST_DAY, LAST_DAY
 from forecast.config import UK_TZ
 from forecast.errors import ConfigError
 from forecast.features.tides import high_low_waters, night_tide_features
 from forecast.sources.tides import ATTRIBUTION, STATIONS, load_station, station_key
 
+#: Days accepted by ``--start``/``--end`` of ``tides`` and ``sky`` (astronomy).
+SPAN = f"{ASTRO_FIRST_DAY} .. {LAST_DAY}"
+
 
 def parse_day(value: str, name: str) -> pd.Timestamp:
     """A ``YYYY-MM-DD`` option -> naive date, or ConfigError naming the option."""
     try:
-        ts = pd.Timestamp(value)
+        day = pd.Timestamp(dt.date.fromisoformat(str(value).strip()))
     except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT or ts.tzinfo is not None:
-        raise ConfigError(f"{name} must be a date like 2026-11-01; got {value!r}")
-    return ts.normalize()
+        raise ConfigError(f"{name} must be a date like 2026-11-01; got {value!r}") from None
+    if not ASTRO_FIRST_DAY <= day.date() <= LAST_DAY:
+        raise ConfigError(f"{name} {value!r} is outside {SPAN}")
+    return day
 
 
 def parse_range(
@@ -137,7 +142,10 @@ def nights_table(station: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Da
 
 
 def run(args: argparse.Namespace) -> int:
-    key = station_key(args.station)
+    try:
+        key = station_key(args.station)
+    except ConfigError as exc:
+        raise ConfigError(f"--station {args.station!r}: {exc}") from None
     st = load_station(key)
     first, last = parse_range(args.start, args.end)
     if args.nights:
@@ -174,8 +182,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default="dover",
         help=f"tide station: {', '.join(STATIONS)} (default dover)",
     )
-    p.add_argument("--start", help="first UTC day YYYY-MM-DD (default today)")
-    p.add_argument("--end", help="last UTC day YYYY-MM-DD, inclusive (default start + 6 days)")
+    p.add_argument("--start", help=f"first UTC day YYYY-MM-DD, {SPAN} (default today)")
+    p.add_argument(
+        "--end",
+        help=f"last UTC day YYYY-MM-DD, inclusive, {SPAN} (default start + 6 days)",
+    )
     p.add_argument("--nights", action="store_true", help="per-night features instead of HW/LW")
     p.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format"

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 import pandas as pd
 
 from forecast.commands import COMMANDS
+from forecast.commands.options import LAST_DAY, WEATHER_FIRST_DAY, day_type, number_type
 from forecast.errors import ConfigError
 from forecast.sources import openmeteo as om
 from forecast.sources.sites import parse_sites
 from forecast.stores import weather
 
 _KINDS = ("archive", "marine", "forecast", "historical-forecast")
+#: Days accepted by ``weather update --start/--end`` (Open-Meteo's archive starts 1940).
+WEATHER_DAY = day_type(WEATHER_FIRST_DAY, LAST_DAY)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,12 +49,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     up.add_argument("--kind", choices=_KINDS, default="archive", help="source (default archive)")
     up.add_argument(
         "--start",
+        type=WEATHER_DAY,
         metavar="YYYY-MM-DD",
         help="first UTC day (history kinds; default 2018-01-01, 2022-01-01 for "
         "historical-forecast)",
     )
     up.add_argument(
-        "--end", metavar="YYYY-MM-DD", help="last UTC day (default: today minus the source lag)"
+        "--end",
+        type=WEATHER_DAY,
+        metavar="YYYY-MM-DD",
+        help="last UTC day (default: today minus the source lag)",
     )
     up.add_argument(
         "--sites",
@@ -64,21 +72,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     up.add_argument("--marine-model", help="marine models= value for --kind forecast")
     up.add_argument(
         "--past-days",
-        type=int,
+        type=number_type(int, 0, 92, unit="days"),
         default=7,
         metavar="N",
         help="forecast kind: past days (0-92, default %(default)s)",
     )
     up.add_argument(
         "--forecast-days",
-        type=int,
+        type=number_type(int, 0, 16, unit="days"),
         default=16,
         metavar="N",
         help="forecast kind: days ahead (0-16, default %(default)s)",
     )
     up.add_argument(
         "--marine-forecast-days",
-        type=int,
+        type=number_type(int, 0, 16, unit="days"),
         default=8,
         metavar="N",
         help="marine forecast days ahead (0-16; most wave models give up to 8)",
@@ -108,13 +116,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run_update(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout {args.timeout}: expected a number of seconds > 0.")
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 600):
+        raise ConfigError(f"--timeout {args.timeout}: expected a number of seconds > 0, <= 600.")
     kind = args.kind.replace("-", "_")
     rows = weather.update(
         kind,
-        start=args.start,
-        end=args.end,
+        start=args.start.date() if args.start is not None else None,
+        end=args.end.date() if args.end is not None else None,
         sites=parse_sites(args.sites),
         url=args.base_url,
         marine_url=args.marine_url,

@@ -53,6 +53,31 @@ _CONST_COLUMNS = (
 )
 _DATUM_COLUMNS = ("port", "HAT_m", "MHWS_m", "MHW_m", "MSL_m", "MLW_m", "MLWS_m", "LAT_m")
 
+#: Constituents every station must have: the tide cannot be predicted without them.
+REQUIRED_CONSTITUENTS = ("M2", "S2", "N2", "K2", "K1", "O1", "P1", "Q1", "M4", "MS4")
+
+#: How to repair a damaged snapshot table.
+RESTORE = (
+    "restore the committed file (git checkout -- data/snapshot/tides/) or see "
+    "data/snapshot/tides/SOURCES.md to rebuild it"
+)
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    """``pd.read_csv`` with every way a damaged file fails turned into DataFormatError."""
+    try:
+        return pd.read_csv(path, encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataFormatError(f"{what} file {path} does not exist; {RESTORE}") from exc
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            f"{what} file {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); {RESTORE}"
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
+        raise DataFormatError(
+            f"{what} file {path} cannot be read as CSV ({exc}); {RESTORE}"
+        ) from exc
+
 
 @dataclass(frozen=True)
 class StationConstants:
@@ -118,10 +143,7 @@ def read_constituents(path: str | Path) -> pd.DataFrame:
         Missing columns, non-numeric or out-of-range values, duplicated constituents.
     """
     path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise DataFormatError(f"tide constituents file {path} does not exist") from exc
+    df = _read_table(path, "tide constituents")
     missing = [c for c in _CONST_COLUMNS if c not in df.columns]
     if missing:
         raise DataFormatError(
@@ -156,19 +178,54 @@ def read_constituents(path: str | Path) -> pd.DataFrame:
             f"{path} row {row + 2}: constituent {df['constituent'].iloc[row]} appears twice "
             f"for {df['port'].iloc[row]}"
         )
+    check_constituent_sets(df, path)
     return df
+
+
+def check_constituent_sets(df: pd.DataFrame, path: Path) -> None:
+    """Every port has :data:`REQUIRED_CONSTITUENTS` and all ports the same set.
+
+    A table cut short (a truncated file) loses the last port's last rows: its set then
+    differs from the others'.
+    """
+    sets = {
+        str(port): set(g["constituent"].astype(str).str.upper())
+        for port, g in df.groupby("port", sort=False)
+    }
+    for port, names in sets.items():
+        lost = [c for c in REQUIRED_CONSTITUENTS if c not in names]
+        if lost:
+            raise DataFormatError(
+                f"{path}: port {port} lacks the constituents {lost} (it has {len(names)}); "
+                f"the table is damaged or cut short; {RESTORE}"
+            )
+    largest = max(sets.values(), key=len, default=set())
+    for port, names in sets.items():
+        if names != largest:
+            raise DataFormatError(
+                f"{path}: port {port} has {len(names)} constituents, others "
+                f"{len(largest)} (missing {sorted(largest - names)[:5]}); the table is "
+                f"damaged or cut short; {RESTORE}"
+            )
 
 
 def read_datums(path: str | Path) -> pd.DataFrame:
     """Read ``datums.csv`` (one row per port; levels [m above chart datum]), indexed by port."""
     path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise DataFormatError(f"tide datums file {path} does not exist") from exc
+    df = _read_table(path, "tide datums")
     missing = [c for c in _DATUM_COLUMNS if c not in df.columns]
     if missing:
-        raise DataFormatError(f"{path}: columns {missing} missing; expected TICON datums table")
+        raise DataFormatError(
+            f"{path}: columns {missing} missing; expected TICON datums table; {RESTORE}"
+        )
+    for c in _DATUM_COLUMNS[1:]:
+        vals = pd.to_numeric(df[c], errors="coerce")
+        if vals.isna().any():
+            row = int(np.flatnonzero(vals.isna().to_numpy())[0])
+            raise DataFormatError(
+                f"{path} row {row + 2}, column {c}: {df[c].iloc[row]!r} is not a number; {RESTORE}"
+            )
+        df[c] = vals.astype(float)
     return df.set_index("port")
 
 

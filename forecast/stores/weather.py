@@ -20,6 +20,7 @@ never touch the network.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import sys
@@ -76,25 +77,101 @@ def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: Attribute holding :func:`content_digest` of a cache file's values (set on write).
+DIGEST_ATTR = "content_sha256"
+
+#: Bounds far outside any weather, in each variable's canonical unit: a value beyond
+#: them can only come from a damaged file (garbled bytes read as floats), not from a
+#: forecast. Deliberately loose; the checksum (:data:`DIGEST_ATTR`) is the exact check.
+PLAUSIBLE = {
+    "wind_speed_10m": (0.0, 1000.0),
+    "wind_gusts_10m": (0.0, 1000.0),
+    "wind_direction_10m": (-360.0, 720.0),
+    "wave_height": (0.0, 200.0),
+    "wave_period": (0.0, 600.0),
+    "wave_direction": (-360.0, 720.0),
+    "precipitation": (0.0, 2000.0),
+    "temperature_2m": (-150.0, 200.0),
+    "pressure_msl": (0.0, 2000.0),
+    "visibility": (0.0, 1.0e7),
+}
+
+
+def content_digest(ds: xr.Dataset) -> str:
+    """sha256 of the time axis and every data variable's values (NaN made canonical).
+
+    Stored as ``attrs[DIGEST_ATTR]`` when a cache file is written and checked when it
+    is read, so a file damaged on disk is refused instead of read back as weather.
+    """
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(ds["time"].values.astype("datetime64[ns]")).tobytes())
+    for name in sorted(ds.data_vars):
+        values = np.asarray(ds[name].values, dtype="float64")
+        values = np.where(np.isnan(values), np.nan, values)
+        h.update(name.encode() + str(values.shape).encode())
+        h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+def check_plausible(ds: xr.Dataset, where: str) -> None:
+    """Raise :class:`DataFormatError` if a variable holds a physically impossible value."""
+    for name, (low, high) in PLAUSIBLE.items():
+        if name not in ds.data_vars:
+            continue
+        values = np.asarray(ds[name].values, dtype="float64")
+        bad = np.isfinite(values) & ((values < low) | (values > high))
+        bad |= np.isinf(values)
+        if bad.any():
+            raise DataFormatError(
+                f"{where}: {name} holds {values[bad].ravel()[0]:.6g}, outside the possible "
+                f"range {low:g}..{high:g} [{om.CANONICAL_UNITS[name]}]"
+            )
+
+
 def _read_nc(path: Path, *, coords_only: bool = False, user_file: bool = False) -> xr.Dataset:
     """Load a cache file (``coords_only``: its coordinates, e.g. the time axis, only).
 
-    ``user_file``: the file was given by the user (``--weather FILE``), not written by
-    the cache, so the advice on failure differs.
+    A cache file is checked on read: its layout and units (:func:`_validate`), its
+    values' digest when it has one (:data:`DIGEST_ATTR`) and the physical range of its
+    values; a damaged file raises :class:`DataFormatError` naming it and saying to
+    delete it and update again. ``user_file``: the file was given by the user
+    (``--weather FILE``), not written by the cache, so the advice on failure differs.
     """
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return (ds.coords.to_dataset() if coords_only else ds).load()
-    except (OSError, ValueError) as exc:
+            ds = (ds.coords.to_dataset() if coords_only else ds).load()
+    except Exception as exc:  # a damaged HDF5 file fails in many ways (OSError, KeyError, ...)
         if user_file:
             raise DataFormatError(
-                f"--weather {path}: not a readable NetCDF file ({exc}); give a NetCDF file "
-                "written by 'forecast weather' or a saved Open-Meteo JSON response."
+                f"--weather {path}: not a readable NetCDF file ({type(exc).__name__}: {exc}); "
+                "give a NetCDF file written by 'forecast weather' or a saved Open-Meteo JSON "
+                "response."
             ) from exc
         raise DataFormatError(
-            f"cannot read cached weather file {path}: {exc}. Delete it and run "
-            "'forecast weather update' again."
+            f"cannot read cached weather file {path} ({type(exc).__name__}: {exc}); it is "
+            "damaged. Delete it and run 'forecast weather update' again."
         ) from exc
+    if user_file:
+        return ds
+    try:
+        if coords_only:
+            times = pd.DatetimeIndex(ds["time"].values)
+            if times.has_duplicates or not times.is_monotonic_increasing:
+                raise DataFormatError(f"{path}: time axis is not strictly increasing.")
+            return ds
+        _validate(ds, str(path))
+        recorded = ds.attrs.pop(DIGEST_ATTR, None)
+        if recorded is not None and recorded != content_digest(ds):
+            raise DataFormatError(
+                f"{path}: its values do not match the checksum recorded when it was written"
+            )
+        check_plausible(ds, str(path))
+    except DataFormatError as exc:
+        raise DataFormatError(
+            f"cached weather file {path} is damaged and is not used ({exc}). Delete it and "
+            "run 'forecast weather update' again."
+        ) from exc
+    return ds
 
 
 def _validate(ds: xr.Dataset, where: str) -> None:
@@ -118,6 +195,8 @@ def write_atomic(ds: xr.Dataset, path: Path) -> None:
     sizes and passes the checks; otherwise it is left untouched.
     """
     _validate(ds, str(path))
+    ds = ds.copy()
+    ds.attrs[DIGEST_ATTR] = content_digest(ds)  # checked on every read (_read_nc)
 
     def write_checked(tmp: Path) -> None:
         ds.to_netcdf(tmp, engine="h5netcdf")
@@ -810,6 +889,7 @@ def read_weather_file(path: str | Path) -> xr.Dataset:
             ds[name].values.astype("float64"), name, str(unit), f"{where} {name}"
         )
         ds[name] = (ds[name].dims, values, {**ds[name].attrs, "units": om.CANONICAL_UNITS[name]})
+    check_plausible(ds, where)
     times = pd.DatetimeIndex(ds["time"].values)
     if times.has_duplicates:
         dup = times[times.duplicated()][0]
