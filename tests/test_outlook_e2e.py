@@ -198,6 +198,8 @@ def test_weather_driven_outlook_alert_report(home, capsys):
             "300",
             "--min-probability",
             "0.999",
+            "--max-data-age",
+            "200",  # the snapshot's arrivals end 97 days before NOW
             "--format",
             "json",
         ],
