@@ -426,13 +426,3 @@ def test_direction_sectors_and_previous_day_fields():
     assert f["pressure_change"].tolist() == [2.0, 3.0, -2.0]
     assert f["pressure_change_prev"].tolist()[1:] == [2.0, 3.0]
     assert f["wind_max_after_window"].tolist() == [1.0, 0.0, 0.0]
-
-
-def test_calm_proxy_threshold_follows_the_station_kind():
-    d = night_table()
-    inland = F.daily_weather_features(d)
-    d.attrs["station_kind"] = "coastal"
-    coastal = F.daily_weather_features(d)
-    # 2024-01-03: min 2, max 14 kn: 8 kn -> (8 - 2) / 12 * 16 h; 14 kn -> all 16 h
-    assert inland.loc["2024-01-03", "calm_hours"] == pytest.approx(8.0)
-    assert coastal.loc["2024-01-03", "calm_hours"] == pytest.approx(16.0)
