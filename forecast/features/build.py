@@ -383,7 +383,8 @@ def daily_weather_features(
     ----------
     daily : pandas.DataFrame
         Output of ``forecast.sources.knmi.load_knmi`` (index ``date`` = KNMI day,
-        columns in glossary names and units, wind in [kn]).
+        columns in glossary names and units, wind in [kn]): the primary station's
+        columns unprefixed, any other station's prefixed ``stn<number>_``.
     dates : array-like, optional
         Days to return (default: the days of ``daily`` after the first).
     cfg : FeatureConfig
@@ -397,7 +398,12 @@ def daily_weather_features(
         ``wind_max_hour_utc`` / ``wind_max_hour_utc_prev`` / ``gust_max_hour_utc`` [h]
         (UT hour of the day's highest hourly mean wind / strongest gust; KNMI only, no
         hourly equivalent: the hourly path has the hourly sequence itself), and
-        ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), with
+        ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), the octant
+        ``wind_dir_sector`` (D and D-1, :func:`direction_sector`),
+        ``pressure_change_prev`` [hPa/day], ``visibility_min_prev`` [m], the crossing-night
+        columns of the primary station (:func:`crossing_night_features`) and, for each
+        other station of the frame (``stn<number>_`` columns), its own and the
+        primary-minus-it columns (:func:`secondary_station_features`); with
         ``attrs["weather_source"] = "knmi"``.
 
     Raises
