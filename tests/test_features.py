@@ -259,3 +259,170 @@ def test_calm_rate_from_hourly_weather():
     # SYNTHETIC calm every day: table days 03-29..04-01 up to the origin, 100 people on 03-31
     assert X["people_per_calm_day_56"].iloc[0] == 25.0
     assert X.attrs["weather_source"] == "openmeteo"
+
+
+# --- two stations and the crossing night (issue 10) ------------------------------------
+
+
+def night_table():
+    """Hand-built daily station frame (coast as primary): winds [kn], extreme hours [h UT]."""
+    idx = pd.date_range("2024-01-01", periods=4, freq="D", name="date")
+    return pd.DataFrame(
+        {
+            "wind_speed_10m_mean": [10.0, 12.0, 8.0, 6.0],
+            "wind_speed_10m_max": [20.0, 18.0, 14.0, 9.0],
+            "wind_speed_10m_min": [4.0, 6.0, 2.0, 3.0],
+            "wind_gusts_10m_max": [30.0, 28.0, 20.0, 12.0],
+            "wind_direction_10m_mean": [0.0, 44.0, 225.0, np.nan],
+            "pressure_msl_mean": [1010.0, 1012.0, 1015.0, 1013.0],
+            "wind_speed_10m_max_hour_utc": [15.0, 22.0, 5.0, 13.0],
+            "wind_speed_10m_min_hour_utc": [23.0, 3.0, 21.0, np.nan],
+            "wind_gusts_10m_max_hour_utc": [10.0, 21.0, 15.0, 16.0],
+        },
+        index=idx,
+    )
+
+
+def test_night_window_in_utc_hours():
+    assert F.night_window_hours_utc() == (21.0, 14.0)
+    assert F.night_window_hours_utc(F.FeatureConfig(window_start_h=-4, window_end_h=10)) == (
+        19.0,
+        10.0,
+    )
+    assert F.night_window_hours_utc(F.FeatureConfig(window_start_h=0, window_end_h=12)) == (
+        24.0,
+        12.0,
+    )
+
+
+def test_crossing_night_uses_d_minus_1_and_d_and_extreme_hours():
+    result = F.crossing_night_features(night_table())
+    # window: D-1 from 21 UT (3 h), D before 14 UT (14 h)
+    expected = pd.DataFrame(
+        {
+            # D-1's max at 15 UT (afternoon), then 22 UT (in the window), then 05 UT
+            "night_wind_max_prev_pm": [np.nan, 1.0, 0.0, 0.0],
+            "night_wind_max_prev_in": [np.nan, 0.0, 1.0, 0.0],
+            # D-1's min at 23 UT, 03 UT, 21 UT
+            "night_wind_min_prev_in": [np.nan, 1.0, 0.0, 1.0],
+            # D's max at 22, 05, 13 UT; D's min at 03, 21 UT and unknown
+            "night_wind_max_in": [0.0, 0.0, 1.0, 1.0],
+            "night_wind_min_in": [0.0, 1.0, 0.0, np.nan],
+            # gusts of D-1 / D: (10, 21) -> no, (21 on D-1, 15) -> yes, (15, 16) -> no
+            "night_gust_in": [1.0, 0.0, 1.0, 0.0],
+            # D-1 part: min 4 (min at 23); max 18 (max at 22); min 2 (min at 21)
+            # D part: min 6 (min at 03); max 14 (max at 05); max 9 (max at 13)
+            "night_wind_est": [
+                np.nan,
+                (3 * 4.0 + 14 * 6.0) / 17,
+                (3 * 18.0 + 14 * 14.0) / 17,
+                (3 * 2.0 + 14 * 9.0) / 17,
+            ],
+            "wind_change": [np.nan, 2.0, -4.0, -2.0],
+        },
+        index=night_table().index,
+    )
+    # first day: no D-1, so the gust flag comes from D alone (10 UT: in the window)
+    pd.testing.assert_frame_equal(result, expected)
+
+
+def test_crossing_night_falls_back_to_daily_mean_without_hours():
+    d = night_table().drop(
+        columns=[
+            "wind_speed_10m_max_hour_utc",
+            "wind_speed_10m_min_hour_utc",
+            "wind_gusts_10m_max_hour_utc",
+        ]
+    )
+    result = F.crossing_night_features(d)
+    assert result["night_wind_max_in"].isna().all()
+    assert result["night_gust_in"].isna().all()
+    assert result["night_wind_est"].tolist()[1:] == pytest.approx(
+        [(3 * 10.0 + 14 * 12.0) / 17, (3 * 12.0 + 14 * 8.0) / 17, (3 * 8.0 + 14 * 6.0) / 17]
+    )
+
+
+def with_inland(d: pd.DataFrame) -> pd.DataFrame:
+    d = d.copy()
+    d["stn340_wind_speed_10m_mean"] = [5.0, 6.0, np.nan, 3.0]
+    d["stn340_wind_speed_10m_max"] = [8.0, 9.0, np.nan, 4.0]
+    d["stn340_wind_speed_10m_min"] = [1.0, 2.0, np.nan, 1.0]
+    d["stn340_wind_gusts_10m_max"] = [25.0, 20.0, np.nan, 10.0]
+    d["stn340_pressure_msl_mean"] = [1011.0, 1011.0, 1014.0, 1015.0]
+    d["stn340_wind_speed_10m_max_hour_utc"] = [15.0, 22.0, np.nan, 2.0]
+    d["stn340_wind_speed_10m_min_hour_utc"] = [23.0, 3.0, np.nan, 20.0]
+    return d
+
+
+def test_secondary_station_and_coast_minus_inland():
+    d = with_inland(night_table())
+    assert F.secondary_stations(d) == [340]
+    result = F.secondary_station_features(d, 340)
+    expected = pd.DataFrame(
+        {
+            "stn340_wind_speed_10m_mean": [5.0, 6.0, np.nan, 3.0],
+            "stn340_wind_speed_10m_mean_prev": [np.nan, 5.0, 6.0, np.nan],
+            "stn340_wind_speed_10m_max": [8.0, 9.0, np.nan, 4.0],
+            "stn340_wind_speed_10m_min": [1.0, 2.0, np.nan, 1.0],
+            "stn340_wind_gusts_10m_max": [25.0, 20.0, np.nan, 10.0],
+            # D-1 min at 23 UT (1 kn) and D min at 03 UT (2 kn); 01-03 unknown;
+            # 01-04: D-1 unknown, D max at 02 UT (4 kn)
+            "stn340_night_wind_est": [np.nan, (3 * 1.0 + 14 * 2.0) / 17, np.nan, np.nan],
+            "stn340_wind_change": [np.nan, 1.0, np.nan, np.nan],
+            "wind_speed_10m_mean_minus_stn340": [5.0, 6.0, np.nan, 3.0],
+            "wind_speed_10m_mean_prev_minus_stn340": [np.nan, 5.0, 6.0, np.nan],
+            "wind_gusts_10m_max_minus_stn340": [5.0, 8.0, np.nan, 2.0],
+            "night_wind_est_minus_stn340": [
+                np.nan,
+                (12.0 + 84.0 - 3.0 - 28.0) / 17,
+                np.nan,
+                np.nan,
+            ],
+            "pressure_msl_mean_minus_stn340": [-1.0, 1.0, 1.0, -2.0],
+        },
+        index=d.index,
+    )
+    pd.testing.assert_frame_equal(result, expected)
+
+
+def test_daily_features_any_station_set():
+    alone = F.daily_weather_features(night_table())
+    assert not [c for c in alone.columns if "stn" in c]
+    assert "night_wind_est" in alone.columns and "wind_change" in alone.columns
+    pair = F.daily_weather_features(with_inland(night_table()))
+    assert pair.loc["2024-01-02", "stn340_wind_speed_10m_mean"] == 6.0
+    assert pair.loc["2024-01-04", "pressure_msl_mean_minus_stn340"] == -2.0
+    pd.testing.assert_frame_equal(pair[list(alone.columns)], alone)
+    # another station number, e.g. a secondary 330 Hoek van Holland
+    other = night_table()
+    other["stn330_wind_speed_10m_mean"] = [1.0, 2.0, 3.0, 4.0]
+    f = F.daily_weather_features(other)
+    assert f["wind_speed_10m_mean_minus_stn330"].tolist() == [10.0, 5.0, 2.0]
+    # no extremes given for it: each part falls back to the daily mean
+    assert f["stn330_night_wind_est"].tolist() == pytest.approx(
+        [(3 * 1.0 + 14 * 2.0) / 17, (3 * 2.0 + 14 * 3.0) / 17, (3 * 3.0 + 14 * 4.0) / 17]
+    )
+    tab = F.weather_table("knmi", with_inland(night_table()))
+    # NaN where the inland station has no value (2024-01-03)
+    assert np.isnan(tab.loc["2024-01-03", "night_wind_est_minus_stn340"])
+    assert tab.loc["2024-01-02", "night_wind_est_minus_stn340"] == pytest.approx(65.0 / 17)
+
+
+def test_direction_sectors_and_previous_day_fields():
+    assert F.direction_sector([0.0, 22.4, 22.5, 44.0, 90.0, 225.0, 337.5, 359.0]).tolist() == [
+        0.0,
+        0.0,
+        1.0,
+        1.0,
+        2.0,
+        5.0,
+        0.0,
+        0.0,
+    ]
+    assert np.isnan(F.direction_sector([np.nan])[0])
+    f = F.daily_weather_features(night_table())
+    assert f["wind_dir_sector"].tolist()[:2] == [1.0, 5.0]
+    assert f["wind_dir_sector_prev"].tolist()[:2] == [0.0, 1.0]
+    assert f["pressure_change"].tolist() == [2.0, 3.0, -2.0]
+    assert f["pressure_change_prev"].tolist()[1:] == [2.0, 3.0]
+    assert f["wind_max_after_window"].tolist() == [1.0, 0.0, 0.0]

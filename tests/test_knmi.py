@@ -14,11 +14,29 @@ from forecast.sources import knmi
 from tests.httpserver import Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knmi"
+SNAP = Path(__file__).resolve().parents[1] / "data" / "snapshot" / "knmi"
 KN = 1.943844
+LABEL_310 = "310 Vlissingen (observed, coastal, 162 km from Dover)"
+LABEL_340 = "340 Woensdrecht (observed, inland, 213 km from Dover)"
+TAIL = (
+    ": observed regional proxy, not Strait weather; perfect prognosis (the real weather of "
+    "each day) when used for past days"
+)
 
 
 @pytest.fixture(scope="module")
 def bundled():
+    """Station 340 Woensdrecht alone (the file bundled since the start)."""
+    return knmi.load_knmi(SNAP / "etmgeg_340.txt")
+
+
+@pytest.fixture(scope="module")
+def coast():
+    return knmi.read_knmi(SNAP / "etmgeg_310.txt")
+
+
+@pytest.fixture(scope="module")
+def pair():
     return knmi.load_knmi()
 
 
@@ -29,12 +47,101 @@ def test_bundled_shape_and_label(bundled):
     assert bundled.index.name == "date"
     assert (bundled.index == pd.date_range("2017-01-01", "2025-06-30", freq="D")).all()
     assert list(bundled.columns) == list(knmi.COLUMNS)
-    assert bundled.attrs["source"] == (
-        "KNMI station 340 Woensdrecht: observed regional proxy (inland, 213 km from Dover), "
-        "not Strait weather"
-    )
+    assert bundled.attrs["source"] == "KNMI station " + LABEL_340 + TAIL
     assert bundled.attrs["station"] == 340
-    assert bundled.attrs["missing_days"] == 0
+    assert bundled.attrs["stations"] == [340]
+    assert bundled.attrs["missing_days"] == {340: 0}
+    assert bundled.attrs["sha256"] == {
+        "etmgeg_340.txt": "80dfeb78ad0b21bddae457da0a14591f8d252c58108d6dd55449d0dbf218ca22"
+    }
+
+
+def test_coastal_file_parsed_and_labelled_from_its_lines(coast):
+    # 310,20171001,  183,   92,   94,  120,   11,   60,    1,  160,   11,  152, ... DR 0,
+    # RH -1, ... PG 10155, ... VVN 60, ... NG 8
+    assert len(coast) == 2830
+    assert coast.index[0] == pd.Timestamp("2017-10-01")
+    assert coast.index[-1] == pd.Timestamp("2025-06-30")
+    assert coast.attrs["station"] == 310
+    assert coast.attrs["station_name"] == "Vlissingen"
+    assert coast.attrs["station_kind"] == "coastal"
+    assert coast.attrs["missing_days"] == 0
+    assert coast.attrs["source"] == "KNMI station " + LABEL_310 + TAIL
+    assert "340" not in coast.attrs["source"] and "Woensdrecht" not in coast.attrs["source"]
+    first = coast.loc["2017-10-01"]
+    expected = {
+        "wind_speed_10m_mean": 9.4 * KN,
+        "wind_speed_10m_max": 12.0 * KN,
+        "wind_speed_10m_min": 6.0 * KN,
+        "wind_gusts_10m_max": 16.0 * KN,
+        "wind_direction_10m_mean": 183.0,
+        "precipitation_sum": 0.0,  # -1: < 0.05 mm
+        "precipitation_duration": 0.0,
+        "temperature_2m_mean": 15.2,
+        "pressure_msl_mean": 1015.5,
+        "visibility_min": 10500.0,  # class 60: 10-11 km
+        "cloud_cover_mean": 8.0,
+        "wind_speed_10m_max_hour_utc": 10.0,  # slot 11 = 10-11 UT
+        "wind_speed_10m_min_hour_utc": 0.0,  # slot 1 = 00-01 UT
+        "wind_gusts_10m_max_hour_utc": 10.0,
+    }
+    for name, value in expected.items():
+        assert first[name] == pytest.approx(value, abs=1e-9), name
+    # 310,20250630,   73, ...,   38,   50,   24,   30,    9,   60,    6,  247, ... PG 10187,
+    # VVN 63, NG 1
+    last = coast.loc["2025-06-30"]
+    assert last["wind_speed_10m_mean"] == pytest.approx(3.8 * KN)
+    assert last["wind_speed_10m_max_hour_utc"] == 23.0  # slot 24 = 23-24 UT
+    assert last["wind_speed_10m_min_hour_utc"] == 8.0
+    assert last["pressure_msl_mean"] == pytest.approx(1018.7)
+    assert last["visibility_min"] == 13500.0
+    # blanks KNMI has no value for: NG on 2022-02-21, VVN on 2022-10-16
+    assert math.isnan(coast.loc["2022-02-21", "cloud_cover_mean"])
+    assert math.isnan(coast.loc["2022-10-16", "visibility_min"])
+    assert coast.loc["2022-10-16", "wind_speed_10m_mean"] == pytest.approx(6.0 * KN)
+
+
+def test_bundled_pair_joined_coast_primary(pair, bundled, coast):
+    assert pair.attrs["stations"] == [310, 340]
+    assert pair.attrs["station"] == 310 and pair.attrs["station_kind"] == "coastal"
+    assert pair.attrs["station_labels"] == [LABEL_310, LABEL_340]
+    assert pair.attrs["source"] == (
+        "KNMI stations 310 Vlissingen (observed, coastal, 162 km from Dover; primary) and "
+        + LABEL_340
+        + TAIL
+    )
+    assert pair.attrs["source"] == knmi.BUNDLED_SOURCE
+    assert pair.attrs["sha256"] == {
+        "etmgeg_310.txt": "68030635eb15e5a5f8413a8b1881f8a2ac12bb09b601d9837e451d428694c2af",
+        "etmgeg_340.txt": "80dfeb78ad0b21bddae457da0a14591f8d252c58108d6dd55449d0dbf218ca22",
+    }
+    # union of days: 340 from 2017-01-01, 310 from 2017-10-01
+    expected_index = pd.date_range("2017-01-01", "2025-06-30", freq="D", name="date")
+    pd.testing.assert_index_equal(pair.index, expected_index)
+    expected_columns = list(knmi.COLUMNS) + ["stn340_" + c for c in knmi.COLUMNS]
+    assert list(pair.columns) == expected_columns
+    assert pair.loc[:"2017-09-30", list(knmi.COLUMNS)].isna().all().all()
+    assert pair.loc["2017-10-01", "wind_speed_10m_mean"] == pytest.approx(9.4 * KN)
+    pd.testing.assert_series_equal(
+        pair.loc["2017-10-01":, "wind_gusts_10m_max"], coast["wind_gusts_10m_max"]
+    )
+    inland = pair["stn340_wind_speed_10m_mean"].rename("wind_speed_10m_mean")
+    pd.testing.assert_series_equal(inland, bundled["wind_speed_10m_mean"])
+    assert pair.attrs["units"]["stn340_pressure_msl_mean"] == "hPa"
+
+
+def test_station_order_follows_the_paths(pair):
+    inland_first = knmi.load_knmi([SNAP / "etmgeg_340.txt", SNAP / "etmgeg_310.txt"])
+    assert inland_first.attrs["stations"] == [340, 310]
+    assert inland_first.attrs["source"].startswith(
+        "KNMI stations 340 Woensdrecht (observed, inland, 213 km from Dover; primary) and 310"
+    )
+    pd.testing.assert_series_equal(
+        inland_first["stn310_wind_speed_10m_mean"].rename("x"),
+        pair["wind_speed_10m_mean"].rename("x"),
+    )
+    with pytest.raises(ConfigError, match=r"station 340 is given twice .*one file per station"):
+        knmi.load_knmi([SNAP / "etmgeg_340.txt", SNAP / "etmgeg_340.txt"])
 
 
 def test_bundled_values_first_day(bundled):
@@ -95,9 +202,15 @@ def test_visibility_classes():
 
 
 def test_load_is_cached_and_returns_copies(bundled):
-    again = knmi.load_knmi()
+    again = knmi.load_knmi(SNAP / "etmgeg_340.txt")
     again.iloc[0, 0] = -99.0
-    assert knmi.load_knmi().iloc[0, 0] == pytest.approx(3.3 * KN)
+    again.attrs["stations"].append(1)
+    fresh = knmi.load_knmi(SNAP / "etmgeg_340.txt")
+    assert fresh.iloc[0, 0] == pytest.approx(3.3 * KN)
+    assert fresh.attrs["stations"] == [340]
+    pair = knmi.load_knmi()
+    pair.loc["2017-10-01", "stn340_wind_speed_10m_mean"] = -1.0
+    assert knmi.load_knmi().loc["2017-10-01", "stn340_wind_speed_10m_mean"] >= 0
 
 
 # ------------------------------------------------------------------ crafted files
@@ -141,7 +254,7 @@ def test_crlf_other_station_calm_and_gap(tmp_path):
     pd.testing.assert_index_equal(df.index, expected_index)
     assert df.attrs["station"] == 310
     assert df.attrs["station_name"] == "Vlissingen"
-    assert df.attrs["source"] == "KNMI station 310 Vlissingen: observed station weather"
+    assert df.attrs["source"] == "KNMI station " + LABEL_310 + TAIL
     assert df.attrs["missing_days"] == 1
     assert df["wind_direction_10m_mean"].tolist()[0] == 0.0  # 360 = north -> 0
     assert math.isnan(df.loc["2024-02-29", "wind_direction_10m_mean"])  # calm/variable
@@ -163,9 +276,92 @@ def test_several_stations_need_stn(tmp_path):
         knmi.read_knmi(p)
     df = knmi.read_knmi(p, stn=340)
     assert df["wind_speed_10m_mean"].tolist() == pytest.approx([5.0 * KN])
-    assert df.attrs["source"].startswith("KNMI station 340 Woensdrecht: observed regional proxy")
+    assert df.attrs["source"] == "KNMI station " + LABEL_340 + TAIL
     with pytest.raises(ConfigError, match=r"station 260 is not in .*stations: \[310, 340\]"):
         knmi.read_knmi(p, stn=260)
+
+
+def online_answer(stations=((310, "VLISSINGEN"), (340, "WOENSDRECHT")), days=("20250701",)):
+    """Code-generated answer of KNMI's daily-data service for several stations, in its
+    format (station table, column header, then one block of lines per station)."""
+    coords = {310: "3.596       51.442       8.00", 340: "4.342       51.449      19.20"}
+    head = [
+        "# BRON: KONINKLIJK NEDERLANDS METEOROLOGISCH INSTITUUT (KNMI)",
+        "# Opmerking: door stationsverplaatsingen en veranderingen in waarneemmethodieken ...",
+        "#",
+        "# STN         LON(east)   LAT(north)  ALT(m)      NAME",
+    ]
+    head += [
+        f"# {stn}         {coords.get(stn, '5.000       52.000       1.00')}       {name}"
+        for stn, name in stations
+    ]
+    head += ["#", "# YYYYMMDD  = Datum (YYYY=jaar MM=maand DD=dag) / Date", "#", HEADER, "#"]
+    body = [
+        line(stn, ymd, fg=str(20 + 10 * k + j))
+        for k, (stn, _) in enumerate(stations)
+        for j, ymd in enumerate(days)
+    ]
+    return "\n".join(head + body) + "\n"
+
+
+def test_multi_station_text_is_split_into_stations():
+    text = online_answer(days=("20250701", "20250702"))
+    frames = knmi.read_knmi_stations(text, source="answer")
+    assert list(frames) == [310, 340]
+    assert frames[310]["wind_speed_10m_mean"].tolist() == pytest.approx([2.0 * KN, 2.1 * KN])
+    assert frames[340]["wind_speed_10m_mean"].tolist() == pytest.approx([3.0 * KN, 3.1 * KN])
+    assert frames[310].attrs["station_label"] == LABEL_310
+    assert frames[340].attrs["station_label"] == LABEL_340
+    assert frames[340].attrs["station_name"] == "Woensdrecht"  # from the station table
+    expected = pd.date_range("2025-07-01", "2025-07-02", freq="D", name="date")
+    pd.testing.assert_index_equal(frames[340].index, expected)
+
+
+def test_unknown_station_labelled_by_number_or_file_name(tmp_path):
+    named = knmi.read_knmi_text(online_answer(stations=((260, "DE BILT"),)))
+    assert named.attrs["station_label"] == "260 De Bilt (observed)"
+    assert named.attrs["station_kind"] == ""
+    assert named.attrs["source"] == "KNMI station 260 De Bilt (observed)" + TAIL
+    bare = knmi.read_knmi(write(tmp_path, "\n".join([HEADER, line(999, "20240101")])))
+    assert bare.attrs["source"] == "KNMI station 999 (observed)" + TAIL
+
+
+def test_load_multi_station_file_and_stn(tmp_path):
+    p = write(tmp_path, online_answer(days=("20250701", "20250702")), name="etmgeg_310-340.txt")
+    both = knmi.load_knmi(p)
+    assert both.attrs["stations"] == [310, 340]
+    assert both["stn340_wind_speed_10m_mean"].tolist() == pytest.approx([3.0 * KN, 3.1 * KN])
+    assert list(both.attrs["sha256"]) == ["etmgeg_310-340.txt"]
+    one = knmi.load_knmi(p, stn=340)
+    assert one.attrs["stations"] == [340]
+    assert one["wind_speed_10m_mean"].tolist() == pytest.approx([3.0 * KN, 3.1 * KN])
+    with pytest.raises(ConfigError, match=r"station 260 is not in .*stations: \[310, 340\]"):
+        knmi.load_knmi(p, stn=260)
+    with pytest.raises(ConfigError, match=r"stn=340 selects a station of a single file; got 2"):
+        knmi.load_knmi([p, p], stn=340)
+    with pytest.raises(DataFormatError, match=r"KNMI file .*nope\.txt does not exist"):
+        knmi.load_knmi([p, tmp_path / "nope.txt"])
+
+
+def test_join_keeps_days_of_either_station():
+    a = knmi.read_knmi_text(online_answer(stations=((310, "VLISSINGEN"),), days=("20250702",)))
+    b = knmi.read_knmi_text(
+        online_answer(stations=((340, "WOENSDRECHT"),), days=("20250701", "20250703"))
+    )
+    joined = knmi.join_stations([a, b])
+    expected = pd.date_range("2025-07-01", "2025-07-03", freq="D", name="date")
+    pd.testing.assert_index_equal(joined.index, expected)
+    assert joined["wind_speed_10m_mean"].isna().tolist() == [True, False, True]
+    assert joined["stn340_wind_speed_10m_mean"].isna().tolist() == [False, True, False]
+    assert joined.attrs["missing_days"] == {310: 0, 340: 1}
+    with pytest.raises(ConfigError, match=r"no KNMI station to join"):
+        knmi.join_stations([])
+
+
+def test_stations_param():
+    assert knmi.stations_param(340) == "340"
+    assert knmi.stations_param((310, 340)) == "310:340"
+    assert knmi.stations_param("310:340") == "310:340"
 
 
 def test_rejects_other_format(tmp_path):
@@ -220,6 +416,25 @@ def test_get_knmi_posts_form_and_download_validates(local_server, tmp_path):
     assert req.body.decode() == "start=20250701&end=20250701&stns=340&vars=ALL"
     dest = knmi.download_knmi("2025-07-01", "2025-07-01", 340, tmp_path / "k.txt", url=url)
     assert knmi.read_knmi(dest).index.tolist() == [pd.Timestamp("2025-07-01")]
+
+
+@pytest.mark.network
+def test_several_stations_in_one_request(local_server, tmp_path):
+    body = online_answer()
+    local_server.route("/klimatologie/daggegevens", Reply(200, body.encode("latin-1")))
+    url = local_server.url("/klimatologie/daggegevens")
+    dest = knmi.download_knmi("2025-07-01", "2025-07-01", dest=tmp_path / "k.txt", url=url)
+    req = local_server.requests[-1]
+    assert req.body.decode() == "start=20250701&end=20250701&stns=310%3A340&vars=ALL"
+    assert knmi.load_knmi(dest).attrs["stations"] == [310, 340]
+    only_310 = online_answer(stations=((310, "VLISSINGEN"),))
+    local_server.route("/short", Reply(200, only_310.encode("latin-1")))
+    never = tmp_path / "never.txt"
+    with pytest.raises(DataFormatError, match=r"lacks station\(s\) \[340\] asked for"):
+        knmi.download_knmi(
+            "2025-07-01", "2025-07-01", (310, 340), never, url=local_server.url("/short")
+        )
+    assert not never.exists()
 
 
 @pytest.mark.network

@@ -21,6 +21,7 @@ are used (:func:`arrivals_features`), so nothing after the origin leaks in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ from forecast import config
 from forecast.errors import ConfigError, DataFormatError
 from forecast.features.sky import night_sky
 from forecast.features.tides import night_tide_features
+from forecast.sources.knmi import station_prefix
 
 #: Weather sources a feature table (and a trained model) can be built from.
 WEATHER_SOURCES = ("knmi", "openmeteo", "none")
@@ -58,8 +60,10 @@ class FeatureConfig:
         A day is calm ("favourable") when its longest run of calm hours in the window
         reaches this [h].
     proxy_calm_wind_kn : float
-        Wind-proxy calm threshold for the daily inland KNMI station [kn]; the station
-        reads about 0.6 x the coastal wind, so 8 kn there is roughly 13 kn at the coast.
+        Wind-proxy calm threshold for the daily KNMI primary station [kn]. Chosen for the
+        inland 340 Woensdrecht (about 0.57 x the coastal wind); with the coastal 310
+        Vlissingen as primary it scored better than 14 kn (the same wind at the inland
+        station) in a rolling 2020-01 .. 2025-06 backtest, so it is kept for both.
     wave_rule_m : float
         The Times' rule: crossings are rare when waves exceed this [m].
     proxy_wave_rule_wind_kn : float
@@ -379,7 +383,8 @@ def daily_weather_features(
     ----------
     daily : pandas.DataFrame
         Output of ``forecast.sources.knmi.load_knmi`` (index ``date`` = KNMI day,
-        columns in glossary names and units, wind in [kn]).
+        columns in glossary names and units, wind in [kn]): the primary station's
+        columns unprefixed, any other station's prefixed ``stn<number>_``.
     dates : array-like, optional
         Days to return (default: the days of ``daily`` after the first).
     cfg : FeatureConfig
@@ -393,7 +398,12 @@ def daily_weather_features(
         ``wind_max_hour_utc`` / ``wind_max_hour_utc_prev`` / ``gust_max_hour_utc`` [h]
         (UT hour of the day's highest hourly mean wind / strongest gust; KNMI only, no
         hourly equivalent: the hourly path has the hourly sequence itself), and
-        ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), with
+        ``calm_hours`` [h] (wind proxy, :func:`daily_calm_hours_proxy`), the octant
+        ``wind_dir_sector`` (D and D-1, :func:`direction_sector`),
+        ``pressure_change_prev`` [hPa/day], ``visibility_min_prev`` [m], the crossing-night
+        columns of the primary station (:func:`crossing_night_features`) and, for each
+        other station of the frame (``stn<number>_`` columns), its own and the
+        primary-minus-it columns (:func:`secondary_station_features`); with
         ``attrs["weather_source"] = "knmi"``.
 
     Raises
@@ -424,9 +434,8 @@ def daily_weather_features(
         out["pressure_change"] = np.nan
     if "wind_speed_10m_max_hour_utc" in d.columns:
         # hour of the day's strongest wind: late (after the window) is a calmer night
-        out["wind_max_after_window"] = (d["wind_speed_10m_max_hour_utc"].astype(float) > 14).astype(
-            float
-        )
+        hour = d["wind_speed_10m_max_hour_utc"].astype(float)
+        out["wind_max_after_window"] = (hour > 14).astype(float).where(hour.notna())
     # hour (UT, 0-23) of the day's highest hourly mean wind (D and D-1) and of its
     # strongest gust (D): a windy afternoon after a calm night and morning differs from
     # a windy night (experiment 002)
@@ -441,14 +450,208 @@ def daily_weather_features(
     dirf = direction_features(direction)
     dirf.index = full
     out = pd.concat([out, dirf], axis=1)
+    out["wind_dir_sector"] = direction_sector(direction)
+    out["wind_dir_sector_prev"] = out["wind_dir_sector"].shift(1)
+    out["pressure_change_prev"] = out["pressure_change"].shift(1)
+    out["visibility_min_prev"] = out["visibility_min"].shift(1)
     window = cfg.window_end_h - cfg.window_start_h
     out["calm_hours"] = daily_calm_hours_proxy(
         d["wind_speed_10m_min"], d["wind_speed_10m_max"], cfg.proxy_calm_wind_kn, window
     )
     out["calm_hours_prev"] = out["calm_hours"].shift(1)
+    parts = [out, crossing_night_features(d, cfg=cfg)]
+    for stn in secondary_stations(d):
+        parts.append(secondary_station_features(d, stn, cfg=cfg))
+    out = pd.concat(parts, axis=1)
     out = out.iloc[1:] if dates is None else out.reindex(as_dates(dates))
     out.attrs["weather_source"] = "knmi"
     out.attrs["weather_run"] = str(daily.attrs.get("source", "KNMI daily observations"))
+    return out
+
+
+def direction_sector(direction_deg) -> np.ndarray:
+    """Octant of a wind direction [deg, blowing from]: 0 N, 1 NE, 2 E, ... 7 NW.
+
+    Each sector is 45 deg wide and centred on its compass point (N: 337.5-22.5 deg).
+    NaN (calm or variable) stays NaN.
+    """
+    d = np.asarray(direction_deg, dtype=float)
+    return np.where(np.isfinite(d), np.floor(((d + 22.5) % 360.0) / 45.0), np.nan)
+
+
+def _hour_flag(hour: pd.Series, lo: float, hi: float) -> pd.Series:
+    """1 where ``lo <= hour < hi`` [h UT], 0 elsewhere, NaN where the hour is unknown."""
+    h = hour.astype(float)
+    return ((h >= lo) & (h < hi)).astype(float).where(h.notna())
+
+
+def _column(d: pd.DataFrame, name: str) -> pd.Series:
+    return d[name].astype(float) if name in d.columns else pd.Series(np.nan, index=d.index)
+
+
+def night_window_hours_utc(cfg: FeatureConfig = DEFAULT_CONFIG) -> tuple[float, float]:
+    """The departure window in KNMI hour slots [h UT]: from ``evening`` on D-1, to ``end`` on D.
+
+    KNMI hour slots are in UT and UK time is UT (winter) or UT+1 (summer), so the
+    window D-1 22:00 .. D 14:00 UK is taken on the generous side: a D-1 slot starting
+    at or after ``24 + window_start_h - 1`` (21 UT by default) and a D slot starting
+    before ``window_end_h`` (14 UT) lie in it. Windows that start on D (``window_start_h
+    >= 0``) give ``evening = 24`` (no D-1 slot).
+    """
+    evening = min(24.0, 24.0 + cfg.window_start_h - 1.0) if cfg.window_start_h < 0 else 24.0
+    return evening, float(cfg.window_end_h)
+
+
+def crossing_night_features(
+    daily: pd.DataFrame, prefix: str = "", cfg: FeatureConfig = DEFAULT_CONFIG
+) -> pd.DataFrame:
+    """Wind over the crossing night from one station's daily values of D-1 and D.
+
+    The Home Office day D counts launches from the evening of D-1 to the afternoon of
+    D, which span two KNMI days (00-24 UT). Daily data carry no hourly sequence, but they
+    carry the hours of their extremes: the highest and lowest hourly mean wind
+    (``FHX``/``FHXH``, ``FHN``/``FHNH``) and the strongest gust (``FXX``/``FXXH``). The
+    window in UT is :func:`night_window_hours_utc` (D-1 from 21 UT, D before 14 UT).
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        Daily station frame (``forecast.sources.knmi.load_knmi``), index a daily date
+        range without gaps; the station's columns are ``prefix + name`` (``""`` for the
+        primary station, ``"stn340_"`` for a secondary one).
+    prefix : str
+        Column prefix of the station; also prefixes the output names.
+    cfg : FeatureConfig
+        Departure window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``daily`` (row D uses days D-1 and D), columns (with ``prefix``):
+
+        - ``night_wind_max_prev_pm`` [0/1]: D-1's highest hourly wind was from 12 UT to
+          the window start (an afternoon peak, before the night);
+        - ``night_wind_max_prev_in``, ``night_wind_min_prev_in`` [0/1]: D-1's highest /
+          lowest hourly wind was in the window (the evening of D-1);
+        - ``night_wind_max_in``, ``night_wind_min_in`` [0/1]: D's highest / lowest hourly
+          wind was in the window (before 14 UT);
+        - ``night_gust_in`` [0/1]: the strongest gust of D-1 or of D was in the window;
+        - ``night_wind_est`` [kn]: the window's mean hourly wind estimated from the two
+          days: each day's part takes that day's extreme when the extreme's hour lies in
+          the part (the highest first), else the day's mean; the parts are weighted by
+          their hours (D-1: ``24 - evening``, D: ``end``);
+        - ``wind_change`` [kn]: daily mean wind of D minus that of D-1.
+
+        Flags are NaN where the hour is unknown; everything is NaN where the inputs are.
+    """
+    evening, end = night_window_hours_utc(cfg)
+    mean = _column(daily, prefix + "wind_speed_10m_mean")
+    wmax = _column(daily, prefix + "wind_speed_10m_max")
+    wmin = _column(daily, prefix + "wind_speed_10m_min")
+    hmax = _column(daily, prefix + "wind_speed_10m_max_hour_utc")
+    hmin = _column(daily, prefix + "wind_speed_10m_min_hour_utc")
+    hgust = _column(daily, prefix + "wind_gusts_10m_max_hour_utc")
+    max_in_eve = _hour_flag(hmax, evening, 24.0)
+    min_in_eve = _hour_flag(hmin, evening, 24.0)
+    max_in_morn = _hour_flag(hmax, 0.0, end)
+    min_in_morn = _hour_flag(hmin, 0.0, end)
+
+    def part(in_max: pd.Series, in_min: pd.Series) -> pd.Series:
+        est = mean.mask(in_min == 1, wmin)
+        return est.mask(in_max == 1, wmax)
+
+    w_eve, w_morn = 24.0 - evening, end
+    eve = part(max_in_eve, min_in_eve).shift(1)
+    morn = part(max_in_morn, min_in_morn)
+    est = (w_eve * eve + w_morn * morn) / (w_eve + w_morn) if w_eve > 0 else morn
+    gust_eve = _hour_flag(hgust, evening, 24.0).shift(1)
+    gust_morn = _hour_flag(hgust, 0.0, end)
+    gust_in = np.fmax(gust_eve, gust_morn)  # 1 if either is 1; NaN only if both unknown
+    out = pd.DataFrame(
+        {
+            "night_wind_max_prev_pm": _hour_flag(hmax, 12.0, evening).shift(1),
+            "night_wind_max_prev_in": max_in_eve.shift(1),
+            "night_wind_min_prev_in": min_in_eve.shift(1),
+            "night_wind_max_in": max_in_morn,
+            "night_wind_min_in": min_in_morn,
+            "night_gust_in": gust_in,
+            "night_wind_est": est,
+            "wind_change": mean - mean.shift(1),
+        },
+        index=daily.index,
+    )
+    out.columns = [prefix + c for c in out.columns]
+    return out
+
+
+_SECONDARY_RE = re.compile(r"^stn(\d+)_wind_speed_10m_mean$")
+
+
+def secondary_stations(daily: pd.DataFrame) -> list[int]:
+    """Secondary stations of a KNMI frame, from its ``stn<number>_`` columns, in order."""
+    return [int(m.group(1)) for c in daily.columns if (m := _SECONDARY_RE.match(str(c)))]
+
+
+def secondary_station_features(
+    daily: pd.DataFrame, stn: int, cfg: FeatureConfig = DEFAULT_CONFIG
+) -> pd.DataFrame:
+    """Features of a secondary station and of the primary minus it (e.g. coast minus inland).
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        Daily KNMI frame of several stations (``load_knmi``), index a daily date range
+        without gaps; the secondary station's columns are prefixed ``stn<stn>_``.
+    stn : int
+        The secondary station (e.g. 340 Woensdrecht, inland).
+    cfg : FeatureConfig
+        Departure window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``daily`` (row D uses D-1 and D), with ``p = "stn<stn>_"``:
+
+        - ``p + wind_speed_10m_mean``, ``..._mean_prev``, ``..._max``, ``..._min``,
+          ``p + wind_gusts_10m_max`` [kn]: the station's own wind;
+        - ``p + night_wind_est``, ``p + wind_change`` [kn] (:func:`crossing_night_features`);
+        - ``wind_speed_10m_mean_minus_stn<stn>``, ``wind_speed_10m_mean_prev_minus_...``,
+          ``wind_gusts_10m_max_minus_...``, ``night_wind_est_minus_...`` [kn]: primary
+          minus secondary; with a coastal primary and an inland secondary, the sea's
+          share of the wind (higher at the coast in onshore and stable air, a sea breeze
+          by day);
+        - ``pressure_msl_mean_minus_stn<stn>`` [hPa]: primary minus secondary mean sea-level
+          pressure, a proxy of the pressure gradient between the two (and so of the
+          geostrophic wind across the line joining them).
+
+        NaN where either station has no value (e.g. a secondary file covering other days).
+    """
+    p = station_prefix(stn)
+    mean = _column(daily, p + "wind_speed_10m_mean")
+    night = crossing_night_features(daily, prefix=p, cfg=cfg)
+    primary_night = crossing_night_features(daily, prefix="", cfg=cfg)
+    own_mean = _column(daily, "wind_speed_10m_mean")
+    diff = own_mean - mean
+    tag = f"_minus_stn{int(stn)}"
+    out = pd.DataFrame(
+        {
+            p + "wind_speed_10m_mean": mean,
+            p + "wind_speed_10m_mean_prev": mean.shift(1),
+            p + "wind_speed_10m_max": _column(daily, p + "wind_speed_10m_max"),
+            p + "wind_speed_10m_min": _column(daily, p + "wind_speed_10m_min"),
+            p + "wind_gusts_10m_max": _column(daily, p + "wind_gusts_10m_max"),
+            p + "night_wind_est": night[p + "night_wind_est"],
+            p + "wind_change": night[p + "wind_change"],
+            "wind_speed_10m_mean" + tag: diff,
+            "wind_speed_10m_mean_prev" + tag: diff.shift(1),
+            "wind_gusts_10m_max" + tag: _column(daily, "wind_gusts_10m_max")
+            - _column(daily, p + "wind_gusts_10m_max"),
+            "night_wind_est" + tag: primary_night["night_wind_est"] - night[p + "night_wind_est"],
+            "pressure_msl_mean" + tag: _column(daily, "pressure_msl_mean")
+            - _column(daily, p + "pressure_msl_mean"),
+        },
+        index=daily.index,
+    )
     return out
 
 
