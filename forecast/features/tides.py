@@ -423,8 +423,8 @@ def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
     neap, spring = spring_neap_ranges(station)
     out = pd.DataFrame(index=idx)
     out["hw_in_darkness"] = n_dark.reindex(idx).fillna(0).astype(int).to_numpy()
-    out["first_dark_hw_utc"] = (
-        pd.to_datetime(first_dark.reindex(idx).to_numpy()).astype("datetime64[ns]")
+    out["first_dark_hw_utc"] = pd.to_datetime(first_dark.reindex(idx).to_numpy()).astype(
+        "datetime64[ns]"
     )
     out["tidal_range"] = rng.reindex(idx).to_numpy()
     out["spring_neap_index"] = np.clip((out["tidal_range"] - neap) / (spring - neap), 0.0, 1.0)
