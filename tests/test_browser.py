@@ -165,7 +165,7 @@ def test_page_in_headless_chromium(tmp_path):
     assert "Arrivals data up to 2025-06-29" in text
     assert "Weather data by Open-Meteo.com" in text
     assert "Source: KNMI" in text
-    assert "waves 0.3 m, wind 6 kn NE, high water 03:10 in darkness, after 9 stormy days" in text
+    assert "waves 0.3 m, wind 6 kn NE, high water 03:10 UK in darkness, after 9 stormy days" in text
     assert "crps_skill_vs_climatology 0.21" in text
     assert shot.stat().st_size > 10_000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from forecast.cli import main
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.tides import night_tide_features
 from forecast.products import outlook as ol
 from forecast.products import scenarios as sc
 
@@ -159,7 +162,7 @@ def test_drivers_in_words():
     )
     assert (
         ol.drivers_text(row)
-        == "waves 0.3 m, wind 6 kn NE, high water 03:10 in darkness, after 9 stormy days"
+        == "waves 0.3 m, wind 6 kn NE, high water 03:10 UK in darkness, after 9 stormy days"
     )
 
 
@@ -178,8 +181,60 @@ def test_drivers_summer_time_and_gusts():
     )
     assert (
         ol.drivers_text(row)
-        == "wind 12 kn W, gusts 25 kn, 2 calm hours, rain 4 mm, high water 03:10 in darkness"
+        == "wind 12 kn W, gusts 25 kn, 2 calm hours, rain 4 mm, high water 03:10 UK in darkness"
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "hw_utc", "uk"),
+    [
+        ("2026-07-01", "2026-06-30 23:36:50", "00:37"),  # BST, previous UTC day
+        ("2026-11-10", "2026-11-09 23:11:49", "23:12"),  # GMT, evening of D-1
+    ],
+)
+def test_driver_time_is_the_time_forecast_tides_prints(capsys, day, hw_utc, uk):
+    """Same HW, same minute as ``forecast tides`` (rounded, not truncated), labelled UK."""
+    night = night_tide_features([day])
+    first = night.loc[day, "first_dark_hw_utc"]
+    assert abs(first - pd.Timestamp(hw_utc)) < pd.Timedelta(seconds=1)
+    assert first.second >= 30  # truncating would print the minute before
+    row = pd.Series(
+        {"hw_in_darkness": float(night.loc[day, "hw_in_darkness"]), "first_dark_hw_utc": first},
+        name=pd.Timestamp(day),
+    )
+    text = ol.drivers_text(row)
+    assert text == f"high water {uk} UK in darkness"
+    hw_day = f"{first:%Y-%m-%d}"
+    assert main(["tides", "--start", hw_day, "--end", hw_day, "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    printed = table[
+        (table["kind"] == "HW") & table["time_utc"].str.startswith(f"{first:%Y-%m-%d %H}")
+    ]
+    assert len(printed) == 1
+    time_uk = printed["time_uk"].iloc[0]  # e.g. "2026-07-01 00:37 BST"
+    assert time_uk.split()[1] == uk
+    # the nights table of forecast tides shows the same minute in UTC
+    assert main(["tides", "--nights", "--start", day, "--end", day, "--format", "csv"]) == 0
+    nights = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert nights["first_dark_hw_utc"].iloc[0] == printed["time_utc"].iloc[0]
+
+
+def test_drivers_name_only_times_inside_the_night():
+    # 2026-11-26 03:10 UTC lies in the night feeding the 26th, not the 27th
+    base = {"hw_in_darkness": 1.0, "first_dark_hw_utc": pd.Timestamp("2026-11-26 03:10")}
+    inside = ol.drivers_text(pd.Series(base, name=pd.Timestamp("2026-11-26")))
+    outside = ol.drivers_text(pd.Series(base, name=pd.Timestamp("2026-11-27")))
+    assert inside == "high water 03:10 UK in darkness"
+    assert outside == "high water in darkness"
+    # an evening HW at 18:00 UTC on D-1 is before the night (22:00 UK)
+    evening = {"hw_in_darkness": 1.0, "first_dark_hw_utc": pd.Timestamp("2026-12-02 18:00")}
+    assert ol.drivers_text(pd.Series(evening, name=pd.Timestamp("2026-12-03"))) == (
+        "high water in darkness"
+    )
+    # day_rows passes each day's date with its row
+    pred = make_pred(["2026-11-26", "2026-11-27"], 0.5, 10, 30, **base)
+    rows = ol.day_rows(pred, pd.Timestamp("2026-11-26"), (300, 500))
+    assert [r["drivers"] for r in rows] == [inside, outside]
 
 
 def test_drivers_without_weather():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from zoneinfo import ZoneInfo
 
 import ephem
 import numpy as np
@@ -23,6 +24,18 @@ OBS = Observer(latitude=LAT, longitude=LON)
 
 def naive(t: dt.datetime) -> pd.Timestamp:
     return pd.Timestamp(t).tz_convert("UTC").tz_localize(None)
+
+
+def uk_window(night: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """D-1 22:00 .. D 14:00 UK as naive UTC (computed here with zoneinfo, not the package)."""
+    d = dt.date.fromisoformat(night)
+    uk = ZoneInfo("Europe/London")
+    start = dt.datetime.combine(d - dt.timedelta(days=1), dt.time(22), uk)
+    return naive(start), naive(dt.datetime.combine(d, dt.time(14), uk))
+
+
+def hours(a: pd.Timestamp, b: pd.Timestamp) -> float:
+    return (b - a).total_seconds() / 3600
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +68,11 @@ def test_sun_events_match_astral(night):
     }
     for col, when in expected.items():
         assert abs((row[col] - when).total_seconds()) < 60, col
-    assert row["darkness_hours"] == pytest.approx(
-        (expected["nautical_dawn_utc"] - expected["nautical_dusk_utc"]).total_seconds() / 3600,
-        abs=0.03,
-    )
+    # darkness counts only inside the night D-1 22:00 .. D 14:00 UK
+    start, end = uk_window(night)
+    dark0 = max(expected["nautical_dusk_utc"], start)
+    dark1 = min(expected["nautical_dawn_utc"], end)
+    assert row["darkness_hours"] == pytest.approx(hours(dark0, dark1), abs=0.03)
 
 
 def test_moonrise_moonset_match_astral(jan2024):
@@ -102,7 +116,9 @@ def test_moonlit_fraction_against_sampled_altitude(night):
     obs = ephem.Observer()
     obs.lat, obs.lon = str(LAT), str(LON)
     m = ephem.Moon()
-    times = pd.date_range(row["nautical_dusk_utc"], row["nautical_dawn_utc"], periods=400)
+    start, end = uk_window(night)
+    dark0, dark1 = max(row["nautical_dusk_utc"], start), min(row["nautical_dawn_utc"], end)
+    times = pd.date_range(dark0, dark1, periods=400)  # the darkness inside the night
     up = []
     for t in times:
         obs.date = sky._ephem_date(t)
@@ -145,18 +161,35 @@ def test_no_nautical_darkness_far_north_is_handled():
     assert pd.isna(summer["nautical_dusk_utc"]) and pd.isna(summer["nautical_dawn_utc"])
     assert summer["darkness_hours"] == 0.0 and summer["moonlit_fraction"] == 0.0
     assert pd.notna(summer["sunset_utc"])
-    assert winter["darkness_hours"] > 14
+    # dusk 16:52 UTC, dawn 07:12 UTC: the night counts from 22:00 UK (GMT) only
+    assert winter["darkness_hours"] == pytest.approx(
+        hours(uk_window("2026-12-21")[0], winter["nautical_dawn_utc"])
+    )
+    assert 9.0 < winter["darkness_hours"] < 9.5
     polar = sky.night_sky(["2026-12-21"], lat=85.0, lon=0.0).iloc[0]  # sun below -12 deg all day
-    assert polar["darkness_hours"] == 24.0
+    assert polar["darkness_hours"] == 16.0  # the whole night window
     assert pd.isna(polar["nautical_dusk_utc"]) and pd.isna(polar["sunset_utc"])
     assert np.isnan(polar["moonlit_fraction"])
 
 
-def test_dst_nights_are_continuous(jan2024):
-    for a, b in [("2026-03-26", "2026-04-01"), ("2026-10-22", "2026-10-28")]:
+def test_dst_nights_follow_the_uk_clock(jan2024):
+    """Dusk is before 22:00 UK in spring and autumn, so darkness starts at 22:00 UK: it
+    gains an hour on the first BST night (22:00 BST = 21:00 UTC) and loses it on the
+    first GMT night; otherwise nights lengthen or shorten by minutes."""
+    for a, b, change, sign in [
+        ("2026-03-26", "2026-04-01", "2026-03-30", 1),
+        ("2026-10-22", "2026-10-28", "2026-10-26", -1),
+    ]:
         s = sky.night_sky(pd.date_range(a, b))
-        steps = s["darkness_hours"].diff().dropna().abs()
-        assert steps.max() < 0.12  # nights lengthen/shorten by minutes, never by an hour
+        for night, row in s.iterrows():
+            start = uk_window(night.date().isoformat())[0]
+            assert row["nautical_dusk_utc"] < start
+            assert row["darkness_hours"] == pytest.approx(
+                hours(start, row["nautical_dawn_utc"]), abs=1e-6
+            )
+        steps = s["darkness_hours"].diff().dropna()
+        assert steps.drop(pd.Timestamp(change)).abs().max() < 0.12
+        assert sign * steps[change] == pytest.approx(1.0, abs=0.12)
         dusk_times = s["nautical_dusk_utc"]
         minutes = dusk_times.dt.hour * 60 + dusk_times.dt.minute
         assert minutes.diff().dropna().abs().max() < 5  # UTC times do not jump with clocks
@@ -168,12 +201,32 @@ def test_whole_period_is_fast():
     s = sky.night_sky(pd.date_range("2018-01-01", "2026-12-31"))
     assert time.perf_counter() - t < 5.0
     assert len(s) == 3287
-    assert s["darkness_hours"].between(3.4, 14.0).all()
+    # inside the night: 3.5 h at midsummer (dusk after 22:00 BST) to 8.6 h in winter
+    # (22:00 GMT to dawn about 06:35 UTC)
+    assert s["darkness_hours"].between(3.4, 8.7).all()
     assert s["moon_illumination"].between(0, 1).all()
     assert s["moonlit_fraction"].between(0, 1).all()
     # over whole lunations, about half of all darkness is moonlit
     share = (s["moonlit_fraction"] * s["darkness_hours"]).sum() / s["darkness_hours"].sum()
     assert share == pytest.approx(0.5, abs=0.05)
+
+
+def test_darkness_is_clipped_to_the_night():
+    """Summer: dusk after 22:00 BST, darkness = dawn - dusk. Winter: the evening's dark
+    hours before 22:00 GMT belong to no night, darkness = dawn - 22:00 UK."""
+    s = sky.night_sky(["2026-06-21", "2026-01-15"])
+    summer, winter = s.loc["2026-06-21"], s.loc["2026-01-15"]
+    assert summer["nautical_dusk_utc"] > pd.Timestamp("2026-06-20 21:00")  # 22:00 BST
+    assert summer["darkness_hours"] == pytest.approx(
+        hours(summer["nautical_dusk_utc"], summer["nautical_dawn_utc"]), abs=1e-6
+    )
+    assert winter["nautical_dusk_utc"] < pd.Timestamp("2026-01-14 22:00")  # 22:00 GMT
+    assert winter["darkness_hours"] == pytest.approx(
+        hours(pd.Timestamp("2026-01-14 22:00"), winter["nautical_dawn_utc"]), abs=1e-6
+    )
+    # dusk to dawn would have been about 13 h
+    assert hours(winter["nautical_dusk_utc"], winter["nautical_dawn_utc"]) > 12.5
+    assert 8.4 < winter["darkness_hours"] < 8.6
 
 
 def test_bad_location():
@@ -188,7 +241,9 @@ def test_cli_sky_table_csv_json(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:4] == ["night", "sunset_utc", "nautical_dusk_utc", "nautical_dawn_utc"]
     assert lines[1].split()[:5] == ["2024-01-24", "2024-01-23", "16:28", "2024-01-23", "17:45"]
-    assert lines[-1].startswith("Night D = evening of D-1 to morning of D at 50.97 N 1.72 E")
+    assert lines[-1].startswith(
+        "Night D = the night feeding day D: D-1 22:00 to D 14:00 UK time, at 50.97 N 1.72 E"
+    )
     assert main(["sky", "--start", "2024-02-28", "--end", "2024-03-01", "--format", "csv"]) == 0
     df = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
     assert df["night"].tolist() == ["2024-02-28", "2024-02-29", "2024-03-01"]

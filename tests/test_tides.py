@@ -18,6 +18,7 @@ from utide.utilities import Bunch
 from forecast.cli import main
 from forecast.errors import ConfigError, DataFormatError
 from forecast.features import tides
+from forecast.features.sky import is_dark
 from forecast.sources import tides as src
 from forecast.sources.tides import load_station
 
@@ -284,10 +285,24 @@ def test_spring_neap_follows_moon_phases():
 
 
 # ------------------------------------------------------------------ nights
-def test_night_features_definition_and_leap_day():
-    from forecast.features.sky import is_dark
+def uk_window(day: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """D-1 22:00 .. D 14:00 UK as naive UTC, computed here independently of the package."""
+    d = pd.Timestamp(day)
+    start = (d - pd.Timedelta(hours=2)).tz_localize("Europe/London").tz_convert("UTC")
+    end = (d + pd.Timedelta(hours=14)).tz_localize("Europe/London").tz_convert("UTC")
+    return start.tz_localize(None), end.tz_localize(None)
 
-    dates = pd.date_range("2024-02-27", "2024-03-02")
+
+def window_extrema(day: str, station: str = "dover") -> pd.DataFrame:
+    start, end = uk_window(day)
+    hl = tides.high_low_waters(station, start - pd.Timedelta(hours=1), end)
+    return hl[(hl["time_utc"] >= start) & (hl["time_utc"] < end)]
+
+
+@pytest.mark.parametrize("day", ["2024-02-29", "2026-03-29", "2026-07-15", "2026-10-25"])
+def test_night_features_definition_and_leap_day(day):
+    """Only HW/LW inside D-1 22:00 .. D 14:00 UK count (GMT, spring DST, BST, autumn DST)."""
+    dates = pd.date_range(pd.Timestamp(day) - pd.Timedelta(days=2), periods=5)
     f = tides.night_tide_features(dates)
     assert f.index.name == "date"
     assert list(f.index) == list(dates)
@@ -297,13 +312,15 @@ def test_night_features_definition_and_leap_day():
         "tidal_range",
         "spring_neap_index",
     ]
-    hl = tides.high_low_waters("dover", "2024-02-28 12:00", "2024-02-29 12:00")
+    hl = window_extrema(day)
     hw = hl[hl["kind"] == "HW"]
     dark = hw[is_dark(hw["time_utc"], 50.97, 1.72, 12)]
-    row = f.loc["2024-02-29"]
+    row = f.loc[day]
     assert row["hw_in_darkness"] == len(dark)
     if len(dark):
         assert row["first_dark_hw_utc"] == dark["time_utc"].min()
+    else:
+        assert pd.isna(row["first_dark_hw_utc"])
     expected_range = hw["height"].max() - hl.loc[hl["kind"] == "LW", "height"].min()
     assert row["tidal_range"] == pytest.approx(expected_range)
     neap, spring = tides.spring_neap_ranges("dover")
@@ -311,6 +328,44 @@ def test_night_features_definition_and_leap_day():
         np.clip((expected_range - neap) / (spring - neap), 0, 1)
     )
     assert f["first_dark_hw_utc"].dtype == "datetime64[ns]"
+    assert f.attrs["night"] == "the night feeding day D: D-1 22:00 to D 14:00 UK time"
+
+
+def test_dark_high_water_at_18_utc_belongs_to_no_night():
+    """HW 2026-12-02 18:00 UTC is in darkness (dusk 17:10) but before the night of the 3rd.
+
+    The old definition (D-1 12:00 .. D 12:00 UTC) counted it as the night's first dark HW;
+    the night D-1 22:00 .. D 14:00 UK holds only the 06:32 HW, after nautical dawn.
+    """
+    hl = tides.high_low_waters("dover", "2026-12-02 12:00", "2026-12-03 14:00")
+    hw = hl[hl["kind"] == "HW"]
+    evening = hw[hw["time_utc"].between("2026-12-02 17:55", "2026-12-02 18:05")]
+    assert len(evening) == 1 and is_dark(evening["time_utc"], 50.97, 1.72, 12).all()
+    f = tides.night_tide_features(["2026-12-02", "2026-12-03"])
+    row = f.loc["2026-12-03"]
+    assert row["hw_in_darkness"] == 0
+    assert pd.isna(row["first_dark_hw_utc"])
+    # nor is it counted for the night before (it is after that night's 14:00 end)
+    assert f.loc["2026-12-02", "first_dark_hw_utc"] != evening["time_utc"].iloc[0]
+    # the range of the 3rd uses the HW at 06:32 and the LWs at 00:43 and 13:17 only
+    inside = window_extrema("2026-12-03")
+    assert list(inside["kind"]) == ["LW", "HW", "LW"]
+    assert row["tidal_range"] == pytest.approx(
+        inside["height"].iloc[1] - inside["height"].iloc[[0, 2]].min()
+    )
+
+
+@pytest.mark.parametrize("station", sorted(src.STATIONS))
+def test_every_night_of_a_year_holds_a_high_and_a_low_water(station):
+    """15-17 h windows always hold >= 1 HW and >= 1 LW: gaps between HW (or LW) < 15 h."""
+    days = pd.date_range("2025-01-01", "2025-12-31")
+    f = tides.night_tide_features(days, station=station)
+    assert f["tidal_range"].notna().all() and (f["tidal_range"] > 0).all()
+    assert f["hw_in_darkness"].between(0, 2).all()
+    hl = tides.high_low_waters(station, "2024-12-31", "2026-01-01")
+    for kind in ("HW", "LW"):
+        gaps = pd.DatetimeIndex(hl.loc[hl["kind"] == kind, "time_utc"]).to_series().diff()
+        assert gaps.max() < pd.Timedelta(hours=15), kind
 
 
 def test_nights_across_dst_changes():
@@ -319,7 +374,7 @@ def test_nights_across_dst_changes():
     for df in (f, g):
         assert df["tidal_range"].notna().all()
         assert df["hw_in_darkness"].between(0, 2).all()
-        # each night is computed on its own UTC window: the same alone as in a range
+        # each night is computed on its own window: the same alone as in a range
         for day in df.index:
             alone = tides.night_tide_features([day])
             pd.testing.assert_frame_equal(alone, df.loc[[day]], check_freq=False)

@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     first, last = parse_range(args.start, args.end)
     df = sky_table(first, last, args.lat, args.lon)
     note = (
-        f"Night D = evening of D-1 to morning of D at {args.lat:.2f} N {args.lon:.2f} E; times UTC; "
-        "darkness = sun > 12 deg below the horizon; moonlit_frac = share of darkness with the "
-        "moon up. Computed offline with PyEphem."
+        f"Night D = the night feeding day D: D-1 22:00 to D 14:00 UK time, at {args.lat:.2f} N "
+        f"{args.lon:.2f} E; times UTC (events of the evening of D-1 and morning of D); "
+        "darkness_h = hours inside that night with the sun > 12 deg below the horizon; "
+        "moonlit_frac = share of that darkness with the moon up. Computed offline with PyEphem."
     )
     if args.format == "table":
         render(df, "table", {"note": note})
@@ -64,9 +65,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "sky",
         help=COMMANDS["sky"],
         description=(
-            "Per night D (evening of D-1 to morning of D): sunset, nautical dusk and dawn, "
-            "sunrise, hours of nautical darkness, moon illumination, moonrise/moonset and the "
-            "share of darkness with the moon up, for the departure coast off Sangatte "
+            "Per night D (the night feeding day D: D-1 22:00 to D 14:00 UK time): sunset, "
+            "nautical dusk and dawn, sunrise, moonrise/moonset of the evening of D-1 and "
+            "morning of D; hours of nautical darkness inside the night, moon illumination and "
+            "the share of that darkness with the moon up, for the departure coast off Sangatte "
             "(50.97 N, 1.72 E) unless --lat/--lon are given. Computed offline with PyEphem."
         ),
     )

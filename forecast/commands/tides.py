@@ -151,8 +151,9 @@ def run(args: argparse.Namespace) -> int:
     if args.nights:
         df = nights_table(key, first, last)
         head = (
-            f"{st.port}: tide per night D (D-1 12:00 to D 12:00 UTC); HW in nautical darkness "
-            "off Sangatte; spring_neap_index 0 = mean neaps, 1 = mean springs"
+            f"{st.port}: tide of the night feeding day D (D-1 22:00 to D 14:00 UK time; only "
+            "HW/LW inside it count); HW in nautical darkness off Sangatte; "
+            "spring_neap_index 0 = mean neaps, 1 = mean springs"
         )
     else:
         df = high_low_table(key, first, last)
@@ -173,8 +174,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=(
             "Predict high and low waters at Dover, Deal, Calais, Boulogne-sur-Mer or "
             "Dunkerque from TICON-4 harmonic constants (offline). Times in UTC and UK "
-            "local time, heights above chart datum. With --nights: HW in darkness, tidal "
-            "range and spring-neap index per night. Not for navigation."
+            "local time, heights above chart datum. With --nights: per night feeding day D "
+            "(D-1 22:00 to D 14:00 UK time, the package's one night), the HW inside it in "
+            "darkness, the first of them, the tidal range inside it and the spring-neap index. "
+            "Not for navigation."
         ),
     )
     p.add_argument(
@@ -187,7 +190,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--end",
         help=f"last UTC day YYYY-MM-DD, inclusive, {SPAN} (default start + 6 days)",
     )
-    p.add_argument("--nights", action="store_true", help="per-night features instead of HW/LW")
+    p.add_argument(
+        "--nights",
+        action="store_true",
+        help="per-night features (night feeding day D: D-1 22:00 to D 14:00 UK time) "
+        "instead of HW/LW; --start/--end then name the days D",
+    )
     p.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format"
     )

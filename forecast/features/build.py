@@ -8,7 +8,8 @@ Two kinds of weather input are supported:
 
 - **hourly** Open-Meteo data for the Strait (``xarray.Dataset`` with dims
   ``(time, site)``, see ``docs/CONTRACTS.md``): aggregated over the departure window
-  that feeds each Home Office day (default D-1 22:00 .. D 14:00 UK time);
+  that feeds each Home Office day (by default the package's one definition of the
+  night, :mod:`forecast.features.night`: D-1 22:00 .. D 14:00 UK time);
 - **daily** station observations (the bundled KNMI proxy, ``forecast.sources.knmi``):
   the overnight window spans two KNMI days, so each feature is taken from the previous
   day (``*_prev``) and the same day. Waves are absent: the wave and calm-hours rules use
@@ -27,8 +28,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from forecast import config
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.night import NIGHT_END_H, NIGHT_START_H, check_window, night_of
 from forecast.features.sky import night_sky
 from forecast.features.tides import night_tide_features
 from forecast.sources.knmi import station_prefix
@@ -44,11 +45,13 @@ class FeatureConfig:
     Parameters
     ----------
     window_start_h : float
-        Start of the departure window feeding day D, hours relative to D 00:00 UK
-        time (default -2, i.e. D-1 22:00).
+        Start of the departure window feeding day D [h relative to D 00:00 UK wall
+        clock] (default :data:`forecast.features.night.NIGHT_START_H` = -2, D-1 22:00).
     window_end_h : float
-        End of the window, hours relative to D 00:00 UK time (default 14, D 14:00);
-        the window is half-open ``[start, end)``.
+        End of the window [h relative to D 00:00 UK wall clock] (default
+        :data:`forecast.features.night.NIGHT_END_H` = 14, D 14:00); the window is
+        half-open ``[start, end)``. The weather features follow this window; the tide
+        and sky features always use the package's night (``forecast.features.night``).
     calm_wind_kn : float
         An hour is calm when the hourly mean wind at 10 m is at most this [kn]
         (Strait, hourly input).
@@ -71,8 +74,8 @@ class FeatureConfig:
         wind at most this [kn] stands in for "waves <= wave_rule_m".
     """
 
-    window_start_h: float = -2.0
-    window_end_h: float = 14.0
+    window_start_h: float = NIGHT_START_H
+    window_end_h: float = NIGHT_END_H
     calm_wind_kn: float = 12.0
     calm_wave_m: float = 0.75
     calm_rain_mm: float = 1.0
@@ -82,13 +85,7 @@ class FeatureConfig:
     proxy_wave_rule_wind_kn: float = 6.0
 
     def __post_init__(self) -> None:
-        span = self.window_end_h - self.window_start_h
-        if not 0 < span <= 24 or self.window_start_h < -24 or self.window_end_h > 24:
-            raise ConfigError(
-                f"departure window [{self.window_start_h}, {self.window_end_h}) h around "
-                "D 00:00 UK time is invalid; it must be 1-24 h long and lie within D-1 00:00 "
-                ".. D+1 00:00 (default -2 .. 14, i.e. D-1 22:00 .. D 14:00)."
-            )
+        check_window(self.window_start_h, self.window_end_h)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -180,14 +177,7 @@ def window_day(
     inside : ndarray of bool
         False for hours outside every window (e.g. 14:00-22:00 with the default).
     """
-    t = pd.DatetimeIndex(pd.to_datetime(times_utc))
-    t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
-    local = t.tz_convert(config.UK_TZ).tz_localize(None)
-    shifted = local - pd.Timedelta(hours=cfg.window_start_h)
-    day = shifted.normalize()
-    into = (shifted - day) / pd.Timedelta(hours=1)
-    inside = np.asarray(into < (cfg.window_end_h - cfg.window_start_h))
-    return pd.DatetimeIndex(day, name="date"), inside
+    return night_of(times_utc, cfg.window_start_h, cfg.window_end_h)
 
 
 def hourly_weather_features(

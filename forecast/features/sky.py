@@ -1,7 +1,10 @@
 """Darkness, twilight and moonlight over the departure coast, computed offline.
 
-Night D is the night from the evening of D-1 to the morning of D (the Home Office day D
-counts arrivals of boats that left in that night). Everything is computed offline for the
+Night D is the package's one crossing night (:mod:`forecast.features.night`): D-1 22:00
+to D 14:00 UK time, half-open, 15-17 h long (the Home Office day D counts arrivals of
+boats that left in that night). The sun and moon *events* are those of the evening of D-1
+and the morning of D; the *amounts* (hours of darkness, moonlit share) count only the
+part of the night inside that window. Everything is computed offline for the
 point off Sangatte (50.97 N, 1.72 E) unless told otherwise: the sun with a vectorised
 low-precision solar position (:func:`sun_altitude`, about 0.01 deg; events to within
 seconds of PyEphem and astral), the moon with PyEphem (no downloads).
@@ -15,16 +18,20 @@ Definitions
   horizon (no refraction). At 51 N the sun always sinks below -12 deg (lowest midsummer
   altitude about -15.6 deg), so nautical darkness exists every night; astronomical
   darkness (-18 deg) does not in summer. If an event does not happen (other latitudes),
-  the times are NaT and ``darkness_hours`` is 0 (24 if the sun stays below -12 deg all
-  day, polar night, with ``moonlit_fraction`` NaN).
-- ``darkness_hours`` [h]: nautical dawn minus nautical dusk.
+  the times are NaT and ``darkness_hours`` is 0 (the whole window, 15-17 h, if the sun
+  stays below -12 deg all day, polar night, with ``moonlit_fraction`` NaN).
+- ``darkness_hours`` [h]: hours of nautical darkness inside the night window, i.e. the
+  overlap of [nautical dusk, nautical dawn] with [D-1 22:00, D 14:00) UK time:
+  ``min(dawn, window end) - max(dusk, window start)``. In summer dusk comes after
+  22:00 UK and this is dawn minus dusk; in winter it is dawn minus 22:00 UK (the dark
+  evening before 22:00 belongs to no night).
 - ``moon_illumination`` [1]: illuminated fraction of the moon's disc at the middle of the
-  darkness (at local midnight if there is no darkness).
+  darkness inside the window (at local midnight if there is none).
 - ``moonrise_utc`` / ``moonset_utc``: first moonrise / moonset between D-1 12:00 UTC
   and D 12:00 UTC (NaT if none: the moon rises about 50 min later each day, so some
   24-h windows have none).
-- ``moonlit_fraction`` [1]: share of the nautical darkness with the moon's upper limb
-  above the horizon (0 when there is no darkness).
+- ``moonlit_fraction`` [1]: share of the nautical darkness inside the window with the
+  moon's upper limb above the horizon (0 when there is no darkness in the window).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
+from forecast.features.night import night_bounds_utc
 
 __all__ = ["DEFAULT_LAT", "DEFAULT_LON", "is_dark", "night_sky", "sun_altitude"]
 
@@ -221,7 +229,11 @@ def _ns_to_ts(v: int) -> pd.Timestamp:
 def _moon_night(
     obs: ephem.Observer, moon: ephem.Moon, day: pd.Timestamp, dusk: int, dawn: int
 ) -> tuple:
-    """Moon illumination, rise, set and moonlit fraction of night D (PyEphem)."""
+    """Moon illumination, rise, set and moonlit fraction of night D (PyEphem).
+
+    ``dusk``, ``dawn`` [ns, UTC] bound the darkness inside the night window (``_NAT``
+    when there is none); rise and set are searched from D-1 12:00 to D 12:00 UTC.
+    """
     noon_before = _ephem_date(day - pd.Timedelta(hours=12))
     noon_after = _ephem_date(day + pd.Timedelta(hours=12))
     if dusk != _NAT and dawn != _NAT:
@@ -251,7 +263,11 @@ _CACHE: dict[tuple[float, float, int], tuple] = {}
 
 
 def night_sky(dates, lat: float = DEFAULT_LAT, lon: float = DEFAULT_LON) -> pd.DataFrame:
-    """Sun and moon per night D (evening of D-1 to morning of D), see the module notes.
+    """Sun and moon of the night feeding each day D (D-1 22:00 to D 14:00 UK time).
+
+    Events (sunset, dusk, dawn, sunrise, moonrise, moonset) are those of the evening of
+    D-1 and the morning of D; ``darkness_hours`` and ``moonlit_fraction`` count only the
+    darkness inside the night window (see the module notes).
 
     Parameters
     ----------
@@ -279,16 +295,23 @@ def night_sky(dates, lat: float = DEFAULT_LAT, lon: float = DEFAULT_LON) -> pd.D
         days_ns = pd.DatetimeIndex(todo).as_unit("ns").asi8
         sunset, sunrise, _ = _sun_crossings(days_ns, lat, lon, _SUNSET_ALT)
         dusk, dawn, polar = _sun_crossings(days_ns, lat, lon, -12.0)
+        win0, win1 = night_bounds_utc(pd.DatetimeIndex(todo))
+        win0 = win0.tz_localize(None).as_unit("ns").asi8
+        win1 = win1.tz_localize(None).as_unit("ns").asi8
         obs = ephem.Observer()
         obs.lat, obs.lon, obs.elevation = str(lat), str(lon), 0.0
         moon = ephem.Moon()
         for k, day in enumerate(todo):
             if dusk[k] != _NAT and dawn[k] != _NAT:
-                dark_h = (dawn[k] - dusk[k]) / 3600e9
+                # darkness inside the night window only
+                dark0, dark1 = max(dusk[k], win0[k]), min(dawn[k], win1[k])
+                if dark1 <= dark0:
+                    dark0 = dark1 = _NAT
+                dark_h = 0.0 if dark0 == _NAT else (dark1 - dark0) / 3600e9
             else:
-                dusk[k] = dawn[k] = _NAT
-                dark_h = 24.0 if polar[k] else 0.0
-            moon_part = _moon_night(obs, moon, day, int(dusk[k]), int(dawn[k]))
+                dusk[k] = dawn[k] = dark0 = dark1 = _NAT
+                dark_h = (win1[k] - win0[k]) / 3600e9 if polar[k] else 0.0
+            moon_part = _moon_night(obs, moon, day, int(dark0), int(dark1))
             if polar[k]:  # dark all day: the moon's share over the whole window
                 moon_part = moon_part[:3] + (float("nan"),)
             _CACHE[(float(lat), float(lon), day.value)] = (

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.night import NIGHT_TEXT, night_bounds_utc, night_of
 from forecast.features.sky import DEFAULT_LAT, DEFAULT_LON, is_dark
 from forecast.sources.tides import ATTRIBUTION, StationConstants, load_station
 
@@ -369,26 +370,32 @@ def spring_neap_ranges(station: str) -> tuple[float, float]:
 
 
 def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
-    """Tide features per night D (from the evening of D-1 to the morning of D).
+    """Tide features of the night feeding each Home Office day D.
 
-    The tide of night D is taken over the 24 h from D-1 12:00 UTC to D 12:00 UTC, which
-    always holds about two high and two low waters.
+    The night is the package's one definition (:mod:`forecast.features.night`): D-1 22:00
+    to D 14:00 UK time, half-open, 15-17 h long. Only high and low waters inside that
+    window count; a high water at 18:00 on D-1, dark as it may be in winter, belongs to
+    no night. At these stations the window always holds at least one HW and one LW (the
+    longest gap between two HW or two LW is about 13 h, the shortest window 15 h;
+    ``tests/test_tides.py`` checks every night of a year at every station).
 
     Parameters
     ----------
     dates : array-like of dates
-        Nights D (UK calendar days, naive).
+        Home Office days D (UK calendar days, naive).
     station : str
         Tide station key; ``dover`` by default.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``date``; columns ``hw_in_darkness`` [count of HW in nautical darkness,
-        sun more than 12 deg below the horizon at the departure coast],
-        ``first_dark_hw_utc`` (naive UTC, NaT if none), ``tidal_range`` [m] (highest HW
-        minus lowest LW in the window) and ``spring_neap_index`` [1] = (range - mean
-        neap range) / (mean spring range - mean neap range), clipped to 0..1.
+        Index ``date``; columns ``hw_in_darkness`` [count of HW inside the night and in
+        nautical darkness, sun more than 12 deg below the horizon at the departure
+        coast], ``first_dark_hw_utc`` (the first such HW, naive UTC, NaT if none),
+        ``tidal_range`` [m] (highest HW minus lowest LW inside the night; NaN if the
+        night held no HW or no LW, which the check above has never found) and
+        ``spring_neap_index`` [1] = (range - mean neap range) / (mean spring range -
+        mean neap range), clipped to 0..1 (NaN with the range).
     """
     idx = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(dates))).normalize()
     if idx.tz is not None:
@@ -398,12 +405,13 @@ def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
     if len(idx) == 0:
         return pd.DataFrame(columns=cols, index=idx)
     st = load_station(station)
-    half_day = pd.Timedelta(hours=12)
-    t0 = (idx.min() - half_day).as_unit("ns").value
-    t1 = (idx.max() + half_day).as_unit("ns").value
+    starts, ends = night_bounds_utc(idx)
+    t0 = starts.min().tz_localize(None).as_unit("ns").value
+    t1 = ends.max().tz_localize(None).as_unit("ns").value
     ext = _extrema(st, t0, t1)
-    night = (ext["time_utc"] + half_day).dt.normalize()
+    night, inside = night_of(ext["time_utc"])
     ext["date"] = night
+    ext = ext[inside]
     hw = ext[ext["kind"] == "HW"].copy()
     hw["dark"] = is_dark(hw["time_utc"], DEFAULT_LAT, DEFAULT_LON, depression_deg=12)
     dark_hw = hw[hw["dark"]]
@@ -415,12 +423,15 @@ def night_tide_features(dates, station: str = "dover") -> pd.DataFrame:
     neap, spring = spring_neap_ranges(station)
     out = pd.DataFrame(index=idx)
     out["hw_in_darkness"] = n_dark.reindex(idx).fillna(0).astype(int).to_numpy()
-    out["first_dark_hw_utc"] = first_dark.reindex(idx).to_numpy()
+    out["first_dark_hw_utc"] = pd.to_datetime(first_dark.reindex(idx).to_numpy()).astype(
+        "datetime64[ns]"
+    )
     out["tidal_range"] = rng.reindex(idx).to_numpy()
     out["spring_neap_index"] = np.clip((out["tidal_range"] - neap) / (spring - neap), 0.0, 1.0)
     out.attrs.update(
         {
             "station": st.port,
+            "night": NIGHT_TEXT,
             "neap_range_m": neap,
             "spring_range_m": spring,
             "attribution": ATTRIBUTION,

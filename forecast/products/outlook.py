@@ -7,8 +7,10 @@ This module turns a prediction frame from :func:`forecast.model.pipeline.forecas
 the alert command and the HTML page all read. Everything here is pure (no network, no
 model fitting); :mod:`forecast.commands.outlook` wires it to the data.
 
-The night of day D is the departure window feeding the Home Office day D: by default
-D-1 22:00 to D 14:00 UK time (``config``/features default).
+The night of day D is the departure window feeding the Home Office day D, the package's
+one definition (:mod:`forecast.features.night`): D-1 22:00 to D 14:00 UK time. Times in
+the drivers are UK wall-clock times labelled "UK", rounded to the minute exactly as
+``forecast tides`` prints them, and only events inside that night are named.
 
 Week totals
 -----------
@@ -38,6 +40,7 @@ from scipy import special
 
 from forecast import config, fileio
 from forecast.errors import ConfigError, DataFormatError
+from forecast.features.night import TIME_ZONE_LABEL, night_bounds_utc
 
 #: Version of the saved outlook JSON layout.
 SCHEMA_VERSION = 1
@@ -47,10 +50,6 @@ CONFIDENT_DAYS = 7
 
 #: Furthest day shown (Open-Meteo forecasts reach 16 days).
 MAX_HORIZON = 16
-
-#: Departure window feeding Home Office day D, in UK local hours: D-1 22:00 .. D 14:00.
-WINDOW_START_HOUR = 22
-WINDOW_END_HOUR = 14
 
 #: Columns every prediction frame must have (CONTRACTS.md, pipeline).
 REQUIRED_COLUMNS = ("p_any", "rag", "expected_people", "q10", "q50", "q90", "expected_boats")
@@ -109,14 +108,11 @@ def _utc(now_utc: dt.datetime | None) -> dt.datetime:
 def night_window_utc(day: pd.Timestamp | dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Departure window feeding Home Office day ``day``, as tz-aware UTC times.
 
-    D-1 22:00 to D 14:00 in ``Europe/London`` (23- and 25-hour DST days included).
+    The package's night (:func:`forecast.features.night.night_bounds_utc`): D-1 22:00 to
+    D 14:00 in ``Europe/London``, half-open; 15 or 17 h on the nights the clocks change.
     """
-    d = pd.Timestamp(day).normalize().tz_localize(None)
-    start = (d - pd.Timedelta(days=1) + pd.Timedelta(hours=WINDOW_START_HOUR)).tz_localize(
-        config.UK_TZ
-    )
-    end = (d + pd.Timedelta(hours=WINDOW_END_HOUR)).tz_localize(config.UK_TZ)
-    return start.tz_convert("UTC"), end.tz_convert("UTC")
+    start, end = night_bounds_utc([pd.Timestamp(day)])
+    return start[0], end[0]
 
 
 def first_outlook_day(now_utc: dt.datetime | None = None) -> pd.Timestamp:
@@ -275,20 +271,47 @@ def _num(row: pd.Series, *names: str) -> float | None:
     return None
 
 
-def _time_uk(value) -> str | None:
+def _utc_ts(value) -> pd.Timestamp | None:
+    """A time (naive = UTC) as a tz-aware UTC Timestamp, None when missing."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.tz_convert(config.UK_TZ).strftime("%H:%M")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def clock_uk(value) -> str | None:
+    """A time (naive = UTC) as UK wall-clock ``"HH:MM UK"``, None when missing.
+
+    Rounded to the nearest minute in UTC and then converted, exactly as
+    ``forecast tides`` prints its times, so the two always agree.
+    """
+    ts = _utc_ts(value)
+    if ts is None:
+        return None
+    local = ts.round("min").tz_convert(config.UK_TZ)
+    return f"{local:%H:%M} {TIME_ZONE_LABEL}"
+
+
+def _in_night(value, day) -> bool:
+    """Whether a time lies in the night feeding ``day`` (True when ``day`` is not a date)."""
+    ts = _utc_ts(value)
+    if ts is None:
+        return False
+    if not isinstance(day, dt.date | np.datetime64) or pd.isna(day):
+        return True
+    start, end = night_window_utc(pd.Timestamp(day))
+    return bool(start <= ts < end)
 
 
 def drivers_text(row: pd.Series) -> str:
     """The main drivers of one day's forecast in words.
 
     Uses the driver columns the pipeline provides (glossary names), e.g.
-    ``"waves 0.3 m, wind 6 kn NE, high water 03:10 in darkness, after 9 stormy days"``.
-    A ready-made ``drivers`` text column, when present, is used as is.
+    ``"waves 0.3 m, wind 6 kn NE, high water 03:10 UK in darkness, after 9 stormy days"``.
+    Times are UK wall clock, labelled, rounded as ``forecast tides`` prints them
+    (:func:`clock_uk`), and named only when inside the night feeding the row's day
+    (``row.name``, when it is a date). A ready-made ``drivers`` text column, when
+    present, is used as is.
     """
     if "drivers" in row.index and isinstance(row["drivers"], str) and row["drivers"].strip():
         return row["drivers"].strip()
@@ -317,7 +340,8 @@ def drivers_text(row: pd.Series) -> str:
     if rain is not None and rain >= 2:
         parts.append(f"rain {rain:.0f} mm")
     hw_dark = _num(row, "hw_in_darkness")
-    hw_time = _time_uk(row["first_dark_hw_utc"]) if "first_dark_hw_utc" in row.index else None
+    hw_at = row["first_dark_hw_utc"] if "first_dark_hw_utc" in row.index else None
+    hw_time = clock_uk(hw_at) if _in_night(hw_at, row.name) else None
     if hw_dark is not None and hw_dark > 0:
         parts.append(f"high water {hw_time} in darkness" if hw_time else "high water in darkness")
     moon = _num(row, "moonlit_fraction")
@@ -734,8 +758,8 @@ def busy_nights(
 ) -> list[dict]:
     """Nights in the next ``hours`` whose P(people > threshold) exceeds ``min_probability``.
 
-    A night counts when its departure window (D-1 22:00 .. D 14:00 UK) overlaps
-    ``[now, now + hours]``.
+    A night counts when its departure window (D-1 22:00 .. D 14:00 UK,
+    :func:`night_window_utc`) overlaps ``[now, now + hours]``.
 
     Raises
     ------

@@ -34,10 +34,9 @@ from matplotlib.transforms import ScaledTranslation
 
 from forecast import config, fileio
 from forecast.errors import ConfigError
+from forecast.features.night import NIGHT_TEXT
 from forecast.products.outlook import (
     CONFIDENT_DAYS,
-    WINDOW_END_HOUR,
-    WINDOW_START_HOUR,
     busy_nights_all,
     model_text,
     skill_line,
@@ -554,8 +553,7 @@ def render_html(
     utc, uk = issued_text(o["issued_utc"])
     parts.append(
         f'<p class="muted">Issued <b>{_e(utc)}</b> ({_e(uk)}) · days {_e(_d(o["first_day"]))} '
-        f"to {_e(_d(o['last_day']))} · Home Office day D = crossings in the night D-1 "
-        f"{WINDOW_START_HOUR:02d}:00 to D {WINDOW_END_HOUR:02d}:00 UK time</p>"
+        f"to {_e(_d(o['last_day']))} · Home Office day D = crossings in {_e(NIGHT_TEXT)}</p>"
     )
     page_warnings_ = page_warnings(o, now_utc)
     for w_ in page_warnings_:
