@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import config
 from forecast.errors import ConfigError, DataFormatError
 from forecast.features import forecast_error as fe
 from forecast.sources.knmi import load_knmi
@@ -70,7 +71,8 @@ def synth() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def knmi() -> pd.DataFrame:
-    return load_knmi()
+    """Station 340 Woensdrecht alone (the error table's checks are pinned to it)."""
+    return load_knmi(config.snapshot_dir() / "knmi" / "etmgeg_340.txt")
 
 
 def _mae(f: pd.DataFrame, w: pd.DataFrame, col: str = WIND) -> float:
@@ -338,3 +340,19 @@ def test_table_interpolates_and_saturates():
     assert t.at("pressure_nmae", 16) == 1.0
     assert t.at("direction_mae_deg", 16) == 90.0
     assert np.isinf(t.at("hour_sd_h", 16))
+
+
+def test_every_station_of_a_joined_frame_gets_correlated_errors():
+    pair = load_knmi()  # 310 Vlissingen (primary) and 340 Woensdrecht (stn340_ columns)
+    assert pair.attrs["stations"][:2] == [310, 340]
+    f = fe.simulate_forecast(pair, 5, random_state=3)
+    assert list(f.columns) == list(pair.columns) and f.index.equals(pair.index)
+    assert "simulated forecast error" in f.attrs["label"]
+    both = pair[["wind_speed_10m_mean", "stn340_wind_speed_10m_mean"]].notna().all(axis=1)
+    err_coast = (f[WIND] - pair[WIND])[both]
+    err_inland = (f["stn340_" + WIND] - pair["stn340_" + WIND])[both]
+    assert err_inland.abs().mean() > 0.5  # the inland station is perturbed too
+    assert np.corrcoef(err_coast, err_inland)[0, 1] > 0.5  # one weather system, one forecast
+    # days a station did not observe stay missing (310 starts 2017-10-01)
+    assert f.loc[:"2017-09-30", WIND].isna().all()
+    assert f.loc[:"2017-09-30", "stn340_" + WIND].notna().all()

@@ -68,7 +68,10 @@ def test_knmi_forecast_carries_weather_drivers(arrivals):
         out["wind_speed_10m_mean"], knmi["wind_speed_10m_mean"].reindex(days)
     )
     assert out["calm_rule"].dtype == bool
-    assert out.attrs["provenance"]["weather_run"].startswith("KNMI station 340")
+    assert out.attrs["provenance"]["weather_run"].startswith(
+        "KNMI stations 310 Vlissingen (observed, coastal, 162 km from Dover; primary) and "
+        "340 Woensdrecht (observed, inland"
+    )
     assert ((out["p_any"] >= 0) & (out["p_any"] <= 1)).all()
 
 

@@ -54,6 +54,7 @@ Randomness comes only from ``random_state`` (an int seed or a ``numpy.random.Gen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -542,8 +543,128 @@ def _label(weather: pd.DataFrame, lead: int, seed: str, table: ErrorTable, kind:
     return attrs
 
 
+# ----------------------------------------------------------------------------- stations
+_STATION_RE = re.compile(r"^(stn\d+_)(.+)$")
+
+
+def split_stations(weather: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The frame of each station in a joined KNMI frame, keyed by column prefix.
+
+    The primary station (unprefixed columns) has key ``""``; another station's columns
+    ``stn340_...`` become a frame with the prefix removed, key ``"stn340_"``.
+    """
+    groups: dict[str, list[str]] = {}
+    for col in weather.columns:
+        m = _STATION_RE.match(str(col))
+        groups.setdefault(m.group(1) if m else "", []).append(col)
+    out = {}
+    for prefix, cols in groups.items():
+        frame = weather[cols].copy()
+        frame.columns = [c[len(prefix) :] for c in cols]
+        frame.attrs = dict(weather.attrs)
+        out[prefix] = frame
+    return out
+
+
+def _per_station(core, weather: pd.DataFrame, random_state, climate, **kw) -> pd.DataFrame:
+    """Apply ``core`` to each station of ``weather`` with the same seed, then rejoin.
+
+    The same seed gives every station the same standardised error sequence, so the
+    stations' forecast errors move together (one weather system, one forecast): a
+    forecast that misses a calm spell misses it at the coast and inland alike.
+    """
+    if not isinstance(weather, pd.DataFrame):
+        _check_weather(weather)  # the clear error for a Series or another object
+    parts = split_stations(weather)
+    if list(parts) == [""]:
+        return core(weather, random_state=random_state, climate=climate, **kw)
+    if isinstance(random_state, np.random.Generator):  # one seed for every station
+        random_state = int(random_state.integers(0, 2**31 - 1))
+    climates = split_stations(climate) if climate is not None else {}
+    out = []
+    for prefix, frame in parts.items():
+        if prefix and any(c not in frame.columns for c in REQUIRED_COLUMNS):
+            out.append(frame.add_prefix(prefix))  # a station without wind: kept as observed
+            continue
+        sim = core(frame, random_state=random_state, climate=climates.get(prefix), **kw)
+        attrs = sim.attrs
+        out.append(sim.add_prefix(prefix) if prefix else sim)
+        if not prefix:
+            primary_attrs = attrs
+    joined = pd.concat(out, axis=1)[list(weather.columns)]
+    joined.attrs = primary_attrs
+    return joined
+
+
 # ----------------------------------------------------------------------------- public API
 def simulate_forecast(
+    weather: pd.DataFrame,
+    lead: int,
+    random_state: int | np.random.Generator = 0,
+    *,
+    table: ErrorTable = DEFAULT_TABLE,
+    climate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Replace observed daily weather by a simulated forecast issued ``lead`` days earlier.
+
+    Every station of a joined KNMI frame (``stn<N>_`` columns) gets its own simulated
+    forecast with the same error sequence (see :func:`_per_station`); the details are
+    in :func:`_simulate_forecast_one`.
+    """
+    return _per_station(
+        _simulate_forecast_one, weather, random_state, climate, lead=lead, table=table
+    )
+
+
+def simulate_ensemble(
+    weather: pd.DataFrame,
+    lead: int,
+    n_members: int = 51,
+    random_state: int | np.random.Generator = 0,
+    *,
+    table: ErrorTable = DEFAULT_TABLE,
+    climate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Simulated ensemble forecast issued ``lead`` days before each day, every station.
+
+    Index levels ``member`` and ``date``; see :func:`_simulate_ensemble_one`.
+    """
+    return _per_station(
+        _simulate_ensemble_one,
+        weather,
+        random_state,
+        climate,
+        lead=lead,
+        n_members=n_members,
+        table=table,
+    )
+
+
+def simulated_forecast_frames(
+    weather: pd.DataFrame,
+    leads: Iterable[int] = range(1, 8),
+    n_draws: int = 3,
+    random_state: int | np.random.Generator = 0,
+    *,
+    table: ErrorTable = DEFAULT_TABLE,
+    climate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Several simulated forecasts per day and lead (every station), for training.
+
+    Index levels ``lead``, ``draw`` and ``date``; see :func:`_simulated_forecast_frames_one`.
+    """
+    return _per_station(
+        _simulated_forecast_frames_one,
+        weather,
+        random_state,
+        climate,
+        leads=leads,
+        n_draws=n_draws,
+        table=table,
+    )
+
+
+def _simulate_forecast_one(
     weather: pd.DataFrame,
     lead: int,
     random_state: int | np.random.Generator = 0,
@@ -606,7 +727,7 @@ def _forecast(model: _Model, lead: int, rng: np.random.Generator, seed: str) -> 
     return out
 
 
-def simulate_ensemble(
+def _simulate_ensemble_one(
     weather: pd.DataFrame,
     lead: int,
     n_members: int = 51,
@@ -665,7 +786,7 @@ def simulate_ensemble(
     return out
 
 
-def simulated_forecast_frames(
+def _simulated_forecast_frames_one(
     weather: pd.DataFrame,
     leads: Iterable[int] = range(1, 8),
     n_draws: int = 3,
