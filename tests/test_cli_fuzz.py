@@ -187,7 +187,7 @@ def quiet_fake_predict(*args, **kwargs):
 
 @pytest.fixture
 def fast(monkeypatch, data_home):
-    monkeypatch.setattr(pr, "default_predictor", lambda: quiet_fake_predict)
+    monkeypatch.setattr(pr, "default_predictor", lambda knmi=None: quiet_fake_predict)
     monkeypatch.setenv("FORECAST_ARRIVALS_BASE_URL", CLOSED)
     # a case that reaches the (closed) network gives up at once instead of backing off
     policy = functools.partial(om.RetryPolicy, max_transient_retries=0, max_rate_retries=0)

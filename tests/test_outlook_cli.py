@@ -58,7 +58,7 @@ def fake_predict(
 @pytest.fixture
 def fake(monkeypatch, data_home):
     CALLS.clear()
-    monkeypatch.setattr(pr, "default_predictor", lambda: fake_predict)
+    monkeypatch.setattr(pr, "default_predictor", lambda knmi=None: fake_predict)
     return data_home
 
 
@@ -401,8 +401,8 @@ def test_alert_exit_0_only_when_fresh_data_and_weather_say_no(fake, capsys, monk
     # the same night with a weather forecast and data young enough: a real "no alert"
     real = assemble.choose_weather
 
-    def with_weather(first_day, weather_file, as_of, no_weather):
-        source, data, info, days, notices = real(first_day, weather_file, as_of, no_weather)
+    def with_weather(first_day, weather_file, as_of, no_weather, knmi=None):
+        source, data, info, days, notices = real(first_day, weather_file, as_of, no_weather, knmi)
         return "openmeteo", data, {**info, "source": "openmeteo"}, days, notices
 
     monkeypatch.setattr(assemble, "choose_weather", with_weather)
@@ -469,7 +469,7 @@ def test_cached_forecast_without_history_falls_back(fake, capsys, monkeypatch):
             raise SourceError("no cached Open-Meteo archive data in X")
         return fake_predict(days, origin, weather_source, **kw)
 
-    monkeypatch.setattr(pr, "default_predictor", lambda: no_history)
+    monkeypatch.setattr(pr, "default_predictor", lambda knmi=None: no_history)
     code, out, _ = run(capsys, ["outlook", "--now", NOW, "--no-scenarios", "--format", "json"])
     o = json.loads(out)
     assert code == 0 and o["weather"]["source"] == "none" and len(o["days"]) == 7

@@ -414,7 +414,7 @@ NOW = "2026-11-25T06:00:00Z"
 
 @pytest.fixture
 def fake(monkeypatch, data_home):
-    monkeypatch.setattr(pr, "default_predictor", lambda: fake_predict)
+    monkeypatch.setattr(pr, "default_predictor", lambda knmi=None: fake_predict)
     return data_home
 
 

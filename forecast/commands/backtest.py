@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -120,7 +121,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--weather-source", choices=("knmi", "openmeteo", "none"), default="knmi")
     p.add_argument(
-        "--knmi-file", default=None, help="KNMI daily file (default: the bundled station 340)"
+        "--knmi-file",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="KNMI daily (etmgeg) file of one station; give it once per station, the first "
+        "is the primary (default: the bundled 310 Vlissingen, coastal, and 340 Woensdrecht, "
+        "inland)",
     )
     p.add_argument(
         "--weather-kind",

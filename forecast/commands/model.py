@@ -46,7 +46,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     f = sub.add_parser("fit", help="train and save a model", description="Train and save a model.")
     f.add_argument("--weather-source", choices=("knmi", "none"), default="knmi")
     f.add_argument(
-        "--knmi-file", default=None, help="KNMI daily file (default: bundled station 340)"
+        "--knmi-file",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="KNMI daily (etmgeg) file of one station; give it once per station, the first "
+        "is the primary (default: the bundled 310 Vlissingen, coastal, and 340 Woensdrecht, "
+        "inland)",
     )
     f.add_argument(
         "--origin",

@@ -80,6 +80,16 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--no-scenarios", action="store_true", help="skip the year-end scenario bands (faster)"
     )
+    p.add_argument(
+        "--knmi-file",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="KNMI daily (etmgeg) file of one station for replays, scenarios and KNMI models; "
+        "once per station, the first is the primary (default: the bundled 310 Vlissingen "
+        "and 340 Woensdrecht)",
+    )
     add_now_option(p)
     p.add_argument(
         "--no-save",
@@ -141,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         weather_file=args.weather,
         no_weather=args.no_weather,
         scenarios=not args.no_scenarios,
+        knmi_files=args.knmi_file,
     )
     if as_of is None and not args.no_save:
         outlook["saved_to"] = str(ol.save_outlook(outlook))
@@ -159,13 +170,14 @@ def run(args: argparse.Namespace) -> int:
 
 def run_scenario(args: argparse.Namespace, thresholds: tuple[int, ...]) -> int:
     year, wyear = parse_scenario(args.scenario)
+    knmi = load_knmi(args.knmi_file)
     try:
         result = sc.weather_swap(
             year,
             wyear,
             load_arrivals(),
-            load_knmi(),
-            predict=pr.default_predictor(),
+            knmi,
+            predict=pr.default_predictor(knmi=knmi),
             thresholds=thresholds,
         )
     except ConfigError as exc:

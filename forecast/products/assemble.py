@@ -24,6 +24,14 @@ from forecast.sources.knmi import load_knmi
 from forecast.stores import weather as W
 from forecast.stores.arrivals import load_arrivals
 
+
+def station_names(knmi: pd.DataFrame) -> str:
+    """Short names of the stations in a KNMI frame, e.g. 'KNMI 310 Vlissingen, 340 Woensdrecht'."""
+    labels = knmi.attrs.get("station_labels") or []
+    names = [str(label).split(" (")[0] for label in labels]
+    return "KNMI " + ", ".join(names) if names else "KNMI station weather"
+
+
 #: How to get a weather forecast, for the weather-free notice.
 HOW_TO_GET_WEATHER = (
     "To get a weather-driven outlook run 'forecast weather update --kind forecast' while "
@@ -60,9 +68,16 @@ def _openmeteo_label(ds, default: str) -> tuple[str, str | None]:
 
 
 def choose_weather(
-    first_day: pd.Timestamp, weather_file: Path | None, as_of: bool, no_weather: bool
+    first_day: pd.Timestamp,
+    weather_file: Path | None,
+    as_of: bool,
+    no_weather: bool,
+    knmi: pd.DataFrame | None = None,
 ):
-    """Pick the weather input: (source, data, info dict, days, notices)."""
+    """Pick the weather input: (source, data, info dict, days, notices).
+
+    ``knmi``: the station weather for replays (default the bundled stations).
+    """
     notices: list[str] = []
     if no_weather:
         days = pd.date_range(first_day, periods=ol.CONFIDENT_DAYS, freq="D", name="date")
@@ -74,7 +89,7 @@ def choose_weather(
             notices,
         )
     if as_of:
-        knmi = load_knmi()
+        knmi = knmi if knmi is not None else load_knmi()
         days = pd.date_range(first_day, periods=ol.CONFIDENT_DAYS, freq="D", name="date")
         if days[-1] > knmi.index[-1] or days[0] - pd.Timedelta(days=8) < knmi.index[0]:
             raise ConfigError(
@@ -86,7 +101,7 @@ def choose_weather(
         info = {
             "source": "knmi",
             "label": "observed weather standing in for the forecast (replay): "
-            + str(knmi.attrs.get("source", "KNMI station 340")),
+            + str(knmi.attrs.get("source", "KNMI station weather")),
             "run": None,
             "missing": "",
         }
@@ -162,9 +177,11 @@ def replay_span(arrivals: pd.DataFrame, knmi: pd.DataFrame) -> tuple[pd.Timestam
     return first, last
 
 
-def check_replay_day(first_day: pd.Timestamp, arrivals: pd.DataFrame) -> None:
+def check_replay_day(
+    first_day: pd.Timestamp, arrivals: pd.DataFrame, knmi: pd.DataFrame | None = None
+) -> None:
     """Raise :class:`ConfigError` unless a replay can start on ``first_day``."""
-    knmi = load_knmi()
+    knmi = knmi if knmi is not None else load_knmi()
     first, last = replay_span(arrivals, knmi)
     if not first <= first_day <= last:
         raise ConfigError(
@@ -188,6 +205,7 @@ def make_outlook(
     compare: bool = True,
     predict=None,
     random_state: int = 0,
+    knmi_files: list[Path] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Build the outlook from the data on disk (never touches the network).
 
@@ -210,6 +228,9 @@ def make_outlook(
         Compare with the previous saved outlook.
     predict : callable, optional
         Stand-in for :func:`forecast.model.pipeline.forecast_days` (tests).
+    knmi_files : list of Path, optional
+        KNMI station files (one per station, the first primary) for replays, year-end
+        scenarios and KNMI-trained models; default the bundled stations.
 
     Returns
     -------
@@ -217,13 +238,14 @@ def make_outlook(
         The outlook dictionary and the arrivals known at issue.
     """
 
-    predict = predict or pr.default_predictor()
+    knmi = load_knmi(knmi_files)
+    predict = predict or pr.default_predictor(knmi=knmi)
     issued = ol.issued_now(now_utc)
     arrivals = load_arrivals(now_utc=issued)
     actual = None
     if as_of is not None:
         first_day = pd.Timestamp(as_of).normalize()
-        check_replay_day(first_day, arrivals)
+        check_replay_day(first_day, arrivals, knmi)
         actual = arrivals.loc[first_day:]
         known = arrivals.loc[: first_day - pd.Timedelta(days=1)].copy()
         known.attrs = dict(arrivals.attrs)
@@ -232,14 +254,15 @@ def make_outlook(
     else:
         first_day = ol.first_outlook_day(issued)
     source, weather, info, days, notices = choose_weather(
-        first_day, weather_file, as_of is not None, no_weather
+        first_day, weather_file, as_of is not None, no_weather, knmi
     )
     if as_of is not None:
         notices.insert(
             0,
             f"REPLAY of {first_day.date()}: only arrivals up to {arrivals.index[-1].date()} are used; "
-            "observed KNMI station weather (an inland proxy) stands in for the forecast, which "
-            "flatters the model compared with a real forecast. 'actual' shows what happened.",
+            f"observed station weather ({station_names(knmi)}) stands in for the forecast, "
+            "which flatters the model compared with a real forecast (perfect prognosis). "
+            "'actual' shows what happened.",
         )
     arrivals_end = arrivals.index[-1]
     origin = min(arrivals_end, first_day - pd.Timedelta(days=1))
@@ -296,7 +319,7 @@ def make_outlook(
                 year_end = sc.year_end_bands(
                     arrivals,
                     origin,
-                    load_knmi(),
+                    knmi,
                     origin=origin,
                     predict=predict,
                     thresholds=thresholds,

@@ -23,9 +23,12 @@ from forecast.sources.knmi import load_knmi
 from forecast.stores import weather as W
 
 
-def default_predictor() -> CachedPredictor:
-    """The pipeline with on-disk caches of the fitted model and tide/sky table."""
-    return CachedPredictor()
+def default_predictor(knmi: pd.DataFrame | None = None) -> CachedPredictor:
+    """The pipeline with on-disk caches of the fitted model and tide/sky table.
+
+    ``knmi``: the station weather KNMI models train on (default the bundled stations).
+    """
+    return CachedPredictor(knmi=knmi)
 
 
 #: Packages whose code shapes a fitted model (cached models are keyed by a hash of them).
@@ -72,12 +75,19 @@ class CachedPredictor:
     call is used for the forecast days (the pipeline only trains on days up to the origin).
     """
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, knmi: pd.DataFrame | None = None) -> None:
         self.folder = Path(folder or config.cache_dir() / "outlook")
+        self._knmi = knmi
         self.code = code_hash()
         self._tide_sky: pd.DataFrame | None = None
         self._models: dict[str, object] = {}
         self._train_weather: dict[str, pd.DataFrame | None] = {}
+
+    def knmi(self) -> pd.DataFrame:
+        """The station weather KNMI models train on (loaded once)."""
+        if self._knmi is None:
+            self._knmi = load_knmi()
+        return self._knmi
 
     # -- tide and sky --------------------------------------------------------
     def tide_sky(self, end: pd.Timestamp) -> pd.DataFrame | None:
@@ -116,7 +126,7 @@ class CachedPredictor:
             return None
         if source not in self._train_weather:
             if source == "knmi":
-                table = F.weather_table(source, load_knmi())
+                table = F.weather_table(source, self.knmi())
             else:
                 table = self._openmeteo_train_table(origin)
             # Columns never observed in training (e.g. visibility_min: the Open-Meteo
@@ -219,7 +229,7 @@ class CachedPredictor:
         model = self.model(weather_source, fit_at, arrivals.loc[:fit_at], horizons)
         self._prime(max(days.max(), arrivals.index[-1]))
         if weather_source == "knmi" and weather is None:
-            weather = load_knmi()
+            weather = self.knmi()
         pred = P.forecast_days(
             days,
             origin,

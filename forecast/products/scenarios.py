@@ -2,9 +2,9 @@
 
 Both views run the forecasting pipeline over a span of days with *another year's
 observed weather* put in place of the real (or unknown) weather, day of year by day of
-year. The weather is the bundled KNMI daily station record (station 340 Woensdrecht, an
-inland regional proxy of observed weather, 2017-01-01 .. 2025-06-30); every result
-says so.
+year. The weather is KNMI daily station weather (by default the bundled pair: 310
+Vlissingen on the coast and 340 Woensdrecht inland, observed, to 2025-06-30); every
+result names the stations it used.
 
 - :func:`year_end_bands`: the days from the end of the arrivals data to 31 December,
   once per past year's weather; known year-to-date plus each run's expected total gives
@@ -29,7 +29,13 @@ from forecast.products.predictor import CachedPredictor
 #: Signature of :func:`forecast.model.pipeline.forecast_days`.
 Predictor = Callable[..., pd.DataFrame]
 
-KNMI_LABEL = "KNMI station 340 Woensdrecht, observed (inland regional proxy, 213 km from Dover)"
+#: Label of station weather whose frame carries none.
+KNMI_LABEL = "KNMI station weather, observed (regional proxy, not Strait weather)"
+
+
+def weather_label(weather: pd.DataFrame) -> str:
+    """What the scenario weather is, from the frame (names the stations actually used)."""
+    return str(weather.attrs.get("source") or KNMI_LABEL)
 
 
 def default_predictor() -> Predictor:
@@ -170,7 +176,7 @@ def year_end_bands(
         "known": known,
         "remaining_days": len(days),
         "weather_source": "knmi",
-        "label": KNMI_LABEL,
+        "label": weather_label(weather),
     }
     if len(days) == 0:
         result.update(
@@ -217,7 +223,7 @@ def year_end_bands(
         method=(
             f"known arrivals 1 Jan .. {known_to.date()} plus the model's expected people for "
             f"{days[0].date()} .. {days[-1].date()}, run once per past year's observed weather "
-            f"({', '.join(str(y) for y in years)}; {KNMI_LABEL})"
+            f"({', '.join(str(y) for y in years)}; {weather_label(weather)})"
         ),
     )
     return result
@@ -377,7 +383,7 @@ def weather_swap(
         "weather_effect": runs["other_weather"]["expected"] - runs["own_weather"]["expected"],
         "scenario": scenario,
         "actual_per_red_day": round(actual / red_own, 1) if red_own else None,
-        "label": KNMI_LABEL,
+        "label": weather_label(weather),
         "origin": origin.date().isoformat(),
         "method": (
             f"a {step_days}-day forecast issued every {step_days} days from the arrivals known "
