@@ -105,12 +105,9 @@ def test_intervals_are_calibrated_on_held_out_synthetic_days():
     # P(any) is calibrated: mean forecast close to the observed share
     assert d["p_any"].mean() == pytest.approx((yt > 0).mean(), abs=0.05)
     # conditional PIT on days with crossings: P(Y > y | Y > 0) is about uniform
-    p, mu = m._parts(Xt)
+    p = d["p_any"].to_numpy()
     pit = np.array(
-        [
-            m._exceed_from(p[i : i + 1], mu[i : i + 1], yt[i])[0] / p[i]
-            for i in np.flatnonzero(yt > 0)
-        ]
+        [m.predict_exceedance(Xt.iloc[[i]], yt[i])[0] / p[i] for i in np.flatnonzero(yt > 0)]
     )
     assert np.mean((pit > 0.1) & (pit < 0.9)) == pytest.approx(0.8, abs=0.08)
     assert np.mean(pit > 0.5) == pytest.approx(

@@ -951,9 +951,7 @@ def json_scores(scores: pd.DataFrame) -> dict:
     """Scores as ``{forecaster: {group: {score: value}}}``; the PIT histogram columns
     ``pit_hist_<i>`` become one list ``pit_histogram`` (share of days per bin of 0.1)."""
     out: dict = {}
-    pit = sorted(
-        (c for c in scores.columns if c.startswith("pit_hist_")), key=lambda c: int(c[9:])
-    )
+    pit = sorted((c for c in scores.columns if c.startswith("pit_hist_")), key=lambda c: int(c[9:]))
     for _, r in scores.iterrows():
         d = {
             k: json_default(v)
