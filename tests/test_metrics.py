@@ -166,3 +166,14 @@ def test_score_forecasts_reports_tails_by_day_type_and_mae_vs_zero():
     np.testing.assert_allclose([s[f"pit_hist_{i}"] for i in range(10)], expected_pit / 4)
     # any crossing is perfectly separated by p_any here: no finite logistic fit
     assert np.isnan(s["reliability_slope_any"])
+
+
+def test_coverage_if_calibrated_accounts_for_the_zero_mass():
+    # day 1: p = 0.1 -> interval [0, 0] holds 0.9 (all of it the zero mass)
+    # day 2: p = 0.5 -> [0, q80] holds 0.8, of which 0.5 is the zero mass: 0.3 crossing
+    # day 3: p = 0.95 -> [q10, q90] above zero holds 0.8, all on crossing days
+    p = [0.1, 0.5, 0.95]
+    lo, hi = [0.0, 0.0, 20.0], [0.0, 50.0, 300.0]
+    overall, crossing = M.coverage_if_calibrated(p, lo, hi, 0.2)
+    assert overall == pytest.approx((0.9 + 0.8 + 0.8) / 3)
+    assert crossing == pytest.approx((0.0 + 0.3 + 0.8) / (0.1 + 0.5 + 0.95))

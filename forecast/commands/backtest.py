@@ -30,7 +30,17 @@ SCORE_COLUMNS = (
     "coverage_50",
     "coverage_80",
     "coverage_95",
+    "coverage_80_crossing_days",
+    "share_above_q90",
+    "reliability_slope_gt_300",
+    "mae_skill_vs_zero",
+    "mae_skill_vs_best_rule",
 )
+
+
+def _num(v) -> float:
+    """A headline value for printing (None, e.g. no rule to compare with, as NaN)."""
+    return float("nan") if v is None else float(v)
 
 
 def _horizons(text: str) -> list[int]:
@@ -287,5 +297,9 @@ def run(args) -> int:
         print(
             f"\nmodel at D+{h}: Brier skill vs monthly climatology {hl.get('bss_any_vs_climatology_month', float('nan')):.3f}, "
             f"MAE skill vs same day last week {hl.get('mae_skill_vs_last_week', float('nan')):.3f}"
+        )
+        print(
+            f"MAE skill vs the zero forecast {_num(hl.get('mae_skill_vs_zero')):.3f}, vs the best "
+            f"rule ({hl.get('best_rule') or 'none'}) {_num(hl.get('mae_skill_vs_best_rule')):.3f}"
         )
     return 0

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 
 def _arr(x) -> np.ndarray:
@@ -192,13 +193,14 @@ def reliability_slope(event, prob, eps: float = 1e-3) -> float:
         equal, or the fit does not converge (e.g. perfect separation).
     """
     e = _arr(event)
-    z = np.log(np.clip(_arr(prob), eps, 1 - eps) / (1 - np.clip(_arr(prob), eps, 1 - eps)))
-    if e.min() == e.max() or z.min() == z.max():
+    p = np.clip(_arr(prob), eps, 1 - eps)
+    z = np.log(p / (1 - p))
+    if len(e) == 0 or e.min() == e.max() or z.min() == z.max():
         return float("nan")
     beta = np.zeros(2)
     design = np.column_stack([np.ones_like(z), z])
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        p = expit(design @ beta)
         w = p * (1 - p)
         grad = design.T @ (e - p)
         hess = design.T @ (design * w[:, None])
@@ -282,6 +284,41 @@ def interval_bounds(fc: pd.DataFrame, alpha: float) -> tuple[np.ndarray, np.ndar
     return np.maximum(lo, 0.0), hi
 
 
+def coverage_if_calibrated(p_any, lower, upper, alpha: float = 0.2) -> tuple[float, float]:
+    """Coverage of :func:`interval_bounds` intervals that a calibrated forecast with
+    these ``P(any)`` would reach: on all days, and on days with crossings.
+
+    Each interval holds ``1 - alpha`` of its forecast's probability, except one that is
+    just ``[0, 0]`` (``P(0) = 1 - p`` above ``1 - alpha``: the point mass cannot be
+    split), which holds ``1 - p``. Of that, ``1 - p`` is the zero mass when the interval
+    starts at 0, so the expected share of crossing days covered is
+    ``sum(held - zero mass inside) / sum(p)``. With many days of small ``p`` the
+    overall figure is above ``1 - alpha`` and the crossing-day figure well below it:
+    the yardsticks for ``coverage_80`` and ``coverage_80_crossing_days``.
+
+    Parameters
+    ----------
+    p_any : array of shape (n,)
+        Forecast ``P(any crossing)``.
+    lower, upper : array of shape (n,)
+        Interval bounds [people] (:func:`interval_bounds`).
+    alpha : float
+        The interval's nominal miss rate.
+
+    Returns
+    -------
+    all_days, crossing_days : float
+    """
+    p, lo, hi = _arr(p_any), _arr(lower), _arr(upper)
+    if len(p) == 0:
+        return float("nan"), float("nan")
+    zero_in = lo <= 0
+    held = np.where(zero_in & (hi <= 0), np.maximum(1 - p, 1 - alpha), 1 - alpha)
+    crossing = held - np.where(zero_in, 1 - p, 0.0)
+    on_crossing_days = float(np.sum(crossing) / np.sum(p)) if np.sum(p) > 0 else float("nan")
+    return float(np.mean(held)), on_crossing_days
+
+
 def score_forecasts(
     y, fc: pd.DataFrame, thresholds: Sequence[int] = (300, 500), grid_levels=None
 ) -> dict:
@@ -304,7 +341,9 @@ def score_forecasts(
         ``poisson_deviance``, ``crps``, ``wis``, ``pinball_q10/q50/q90``,
         ``coverage_50/80/95`` and ``width_50/80/95`` (:func:`interval_bounds`),
         ``coverage_80_crossing_days`` and ``coverage_80_zero_days`` (the 80 % interval
-        on days with and without crossings), ``share_above_q90``, ``share_below_q10``,
+        on days with and without crossings), ``coverage_80_if_calibrated`` and
+        ``coverage_80_crossing_days_if_calibrated`` (:func:`coverage_if_calibrated`),
+        ``share_above_q90``, ``share_below_q10``,
         ``brier_any``, ``auc_any``, ``reliability_slope_any``, ``brier_gt_<N>``,
         ``auc_gt_<N>``, ``reliability_slope_gt_<N>`` (:func:`reliability_slope`), and
         with the PIT columns ``pit_hist_0`` .. ``pit_hist_9``: the randomised PIT
@@ -333,6 +372,10 @@ def score_forecasts(
         out[f"coverage_80_{name}"] = (
             coverage(y[days], lo[days], hi[days]) if days.any() else float("nan")
         )
+    (
+        out["coverage_80_if_calibrated"],
+        out["coverage_80_crossing_days_if_calibrated"],
+    ) = coverage_if_calibrated(fc["p_any"], lo, hi, 0.2)
     out["share_above_q90"] = share_above(y, fc["q90"])
     out["share_below_q10"] = share_below(y, fc["q10"])
     out["brier_any"] = brier(y > 0, fc["p_any"])
