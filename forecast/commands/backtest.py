@@ -38,11 +38,6 @@ SCORE_COLUMNS = (
 )
 
 
-def _num(v) -> float:
-    """A headline value for printing (None, e.g. no rule to compare with, as NaN)."""
-    return float("nan") if v is None else float(v)
-
-
 def _horizons(text: str) -> list[int]:
     """``1``, ``1,3,7`` or ``1-7`` -> lead times [days] within 1..MAX_LEAD_DAYS."""
     return int_list(text, 1, MAX_LEAD_DAYS, "horizons")
@@ -297,9 +292,5 @@ def run(args) -> int:
         print(
             f"\nmodel at D+{h}: Brier skill vs monthly climatology {hl.get('bss_any_vs_climatology_month', float('nan')):.3f}, "
             f"MAE skill vs same day last week {hl.get('mae_skill_vs_last_week', float('nan')):.3f}"
-        )
-        print(
-            f"MAE skill vs the zero forecast {_num(hl.get('mae_skill_vs_zero')):.3f}, vs the best "
-            f"rule ({hl.get('best_rule') or 'none'}) {_num(hl.get('mae_skill_vs_best_rule')):.3f}"
         )
     return 0
