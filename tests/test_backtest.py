@@ -146,6 +146,38 @@ def test_cli_json_explicit_split(capsys):
     assert doc["scores"]["model"]["h1"]["n"] == 31
     assert set(doc["scores"]) >= {"model", "climatology_month", "same_day_last_week"}
     assert "bss_any_vs_climatology_month" in doc["headline"]
+    # tails and PIT, for all rows and per season
+    for group in ("all", "season:MAM@h1"):
+        sc = doc["scores"]["model"][group]
+        assert 0 <= sc["coverage_80_crossing_days"] <= 1
+        assert 0 <= sc["share_above_q90"] <= 1 and 0 <= sc["share_below_q10"] <= 1
+        assert len(sc["pit_histogram"]) == 10
+        assert sum(sc["pit_histogram"]) == pytest.approx(1.0)
+        assert "pit_hist_0" not in sc
+    hl = doc["headline"]
+    zero_mae = load_arrivals()["people"].loc["2024-05-01":"2024-05-31"].mean()
+    assert hl["mae_skill_vs_zero"] == pytest.approx(1 - hl["mae"] / zero_mae)
+    # weather-free run: no weather rules to compare with
+    assert hl["best_rule"] is None and hl["mae_skill_vs_best_rule"] is None
+
+
+def test_mae_skill_against_the_best_rule_on_the_same_days():
+    scores = pd.DataFrame(
+        {
+            "forecaster": ["model", "wave_rule", "rag_rule", "model", "wave_rule", "rag_rule"],
+            "group": ["h1", "h1", "h1", "season:JJA@h1"] + ["season:JJA@h1"] * 2,
+            "mae": [60.0, 80.0, 75.0, 90.0, 100.0, 120.0],
+            "mae_median": [50.0, 70.0, 72.0, 80.0, 90.0, 85.0],
+        }
+    )
+    out = B._with_rule_skill(scores.copy())
+    model = out[out.forecaster == "model"].set_index("group")
+    assert model.loc["h1", "mae_skill_vs_best_rule"] == pytest.approx(1 - 60 / 75)
+    assert model.loc["h1", "mae_median_skill_vs_best_rule"] == pytest.approx(1 - 50 / 70)
+    assert model.loc["season:JJA@h1", "mae_skill_vs_best_rule"] == pytest.approx(1 - 90 / 100)
+    assert model.loc["season:JJA@h1", "mae_median_skill_vs_best_rule"] == pytest.approx(1 - 80 / 85)
+    assert B.best_rule(out, "h1") == "rag_rule"
+    assert B.best_rule(out, "h2") is None
 
 
 def test_cli_error_on_bad_horizon(capsys):

@@ -105,12 +105,9 @@ def test_intervals_are_calibrated_on_held_out_synthetic_days():
     # P(any) is calibrated: mean forecast close to the observed share
     assert d["p_any"].mean() == pytest.approx((yt > 0).mean(), abs=0.05)
     # conditional PIT on days with crossings: P(Y > y | Y > 0) is about uniform
-    p, mu = m._parts(Xt)
+    p = d["p_any"].to_numpy()
     pit = np.array(
-        [
-            m._exceed_from(p[i : i + 1], mu[i : i + 1], yt[i])[0] / p[i]
-            for i in np.flatnonzero(yt > 0)
-        ]
+        [m.predict_exceedance(Xt.iloc[[i]], yt[i])[0] / p[i] for i in np.flatnonzero(yt > 0)]
     )
     assert np.mean((pit > 0.1) & (pit < 0.9)) == pytest.approx(0.8, abs=0.08)
     assert np.mean(pit > 0.5) == pytest.approx(
@@ -202,3 +199,34 @@ def test_binning_matches_weighted_quantiles():
     x = rng.gamma(2.0, 3.0, 2000).round(1)
     w = rng.uniform(0.2, 1.0, 2000)
     np.testing.assert_array_equal(bin_thresholds(x, w, 32), _find_binning_thresholds(x, 32, w))
+
+
+def test_quantiles_and_exceedance_come_from_one_distribution(fitted):
+    m, X, _ = fitted
+    levels = np.array([0.5, 0.8, 0.9, 0.95])
+    q = m.predict_quantiles(X.iloc[:40], levels)
+    p = m.predict_proba(X.iloc[:40])[:, 1]
+    for j, level in enumerate(levels):
+        inside = (q[:, j] > 0) & (level > 1 - p + 0.02)  # level in the crossing part
+        exceed = np.array(
+            [m.predict_exceedance(X.iloc[[i]], q[i, j])[0] for i in np.flatnonzero(inside)]
+        )
+        np.testing.assert_allclose(exceed, 1 - level, atol=1e-6)
+
+
+def test_spread_adjusted_to_forward_blocks_when_history_allows():
+    X, y, _ = synthetic_xy(1000, seed=5)
+    long = CrossingModel(weather_source="knmi", max_iter=20).fit(X, y)
+    assert long.spread_source_ == "adjusted"
+    loc, scale = long.spread_adjustment_
+    assert 0.8 <= scale <= 2.0 and np.isfinite(loc)
+    # 400 days: the earliest forward block (6 x 56 days back) has < 50 crossing days before it
+    short = CrossingModel(weather_source="knmi", max_iter=20).fit(X.iloc[:400], y[:400])
+    assert short.spread_source_ == "weeks"
+    assert short.spread_adjustment_.tolist() == [0.0, 1.0]
+    weeks = CrossingModel(weather_source="knmi", max_iter=20, spread_folds="weeks").fit(X, y)
+    assert weeks.spread_source_ == "weeks"
+    # the shift by logit P(any) is fitted out of fold: two finite numbers
+    assert np.all(np.isfinite(long.spread_shift_)) and long.spread_shift_.shape == (2,)
+    with pytest.raises(ConfigError, match="spread_folds='months'; use 'adjusted'"):
+        CrossingModel(weather_source="knmi", spread_folds="months").fit(X, y)

@@ -31,6 +31,11 @@ SCORE_COLUMNS = (
     "coverage_50",
     "coverage_80",
     "coverage_95",
+    "coverage_80_crossing_days",
+    "share_above_q90",
+    "reliability_slope_gt_300",
+    "mae_skill_vs_zero",
+    "mae_skill_vs_best_rule",
 )
 
 

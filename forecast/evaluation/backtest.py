@@ -192,8 +192,21 @@ class BacktestResult:
                 "coverage_80",
                 "coverage_50",
                 "coverage_95",
+                "mae_median",
+                "coverage_80_crossing_days",
+                "coverage_80_zero_days",
+                "share_above_q90",
+                "share_below_q10",
+                "reliability_slope_any",
+                "reliability_slope_gt_300",
+                "mae_skill_vs_zero",
+                "mae_median_skill_vs_zero",
+                "mae_skill_vs_best_rule",
+                "mae_median_skill_vs_best_rule",
             )
+            if k in r.index
         }
+        out["best_rule"] = best_rule(s, f"h{horizon}")
         ref = s[(s.group == f"h{horizon}")].set_index("forecaster")
         if "climatology_month" in ref.index:
             out["bss_any_vs_climatology_month"] = json_default(
@@ -316,7 +329,9 @@ def _forecast_rows(
     # plain arrays into one DataFrame (the same table as drop/assign/reset_index, faster)
     out = {fc.index.name or "index": fc.index.to_numpy()}
     out.update({c: fc[c].to_numpy() for c in fc.columns if c not in skip})
-    out["crps"] = M.crps_from_quantiles(y, fc[grid].to_numpy(), GRID_LEVELS)
+    q = fc[grid].to_numpy()
+    out["crps"] = M.crps_from_quantiles(y, q, GRID_LEVELS)
+    out["pit_lower"], out["pit_upper"] = M.pit_bounds(y, q)
     out["people"] = np.asarray(y, dtype=float)
     out["forecaster"] = name
     out.update({c: meta_cols[c].to_numpy() for c in meta_cols.columns})
@@ -730,7 +745,34 @@ def score_table(
         for group, gg in subsets:
             s = M.score_forecasts(gg["people"].to_numpy(), gg, thresholds)
             out.append({"forecaster": name, "group": group, **s})
-    return pd.DataFrame(out)
+    return _with_rule_skill(pd.DataFrame(out))
+
+
+#: The published-style weather rules (baselines) a forecast must beat.
+RULES = ("wave_rule", "calm_hours_rule", "rag_rule")
+
+
+def _with_rule_skill(scores: pd.DataFrame) -> pd.DataFrame:
+    """Add ``mae_skill_vs_best_rule`` and ``mae_median_skill_vs_best_rule``: ``1 - MAE /
+    MAE of the best rule``, the rule (:data:`RULES`) with the lowest MAE of the same point
+    forecast (mean or median) on the same days (group). NaN without rules."""
+    if scores.empty:
+        return scores
+    rules = scores[scores.forecaster.isin(RULES)]
+    for k in ("mae", "mae_median"):
+        best = rules.groupby("group")[k].min()
+        ref = scores["group"].map(best).to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores[f"{k}_skill_vs_best_rule"] = np.where(
+                ref > 0, 1 - scores[k].to_numpy(dtype=float) / ref, np.nan
+            )
+    return scores
+
+
+def best_rule(scores: pd.DataFrame, group: str) -> str | None:
+    """The rule (:data:`RULES`) with the lowest MAE (mean forecast) in ``group``, or None."""
+    r = scores[(scores.group == group) & scores.forecaster.isin(RULES)]
+    return None if r.empty else str(r.loc[r["mae"].idxmin(), "forecaster"])
 
 
 def skill_table(scores: pd.DataFrame, of: str = MODEL_NAME) -> pd.DataFrame:
@@ -906,12 +948,19 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
 
 
 def json_scores(scores: pd.DataFrame) -> dict:
-    """Scores as ``{forecaster: {group: {score: value}}}``."""
+    """Scores as ``{forecaster: {group: {score: value}}}``; the PIT histogram columns
+    ``pit_hist_<i>`` become one list ``pit_histogram`` (share of days per bin of 0.1)."""
     out: dict = {}
+    pit = sorted((c for c in scores.columns if c.startswith("pit_hist_")), key=lambda c: int(c[9:]))
     for _, r in scores.iterrows():
-        out.setdefault(r["forecaster"], {})[r["group"]] = {
-            k: json_default(v) for k, v in r.items() if k not in ("forecaster", "group")
+        d = {
+            k: json_default(v)
+            for k, v in r.items()
+            if k not in ("forecaster", "group") and k not in pit
         }
+        if pit:
+            d["pit_histogram"] = [json_default(r[c]) for c in pit]
+        out.setdefault(r["forecaster"], {})[r["group"]] = d
     return out
 
 

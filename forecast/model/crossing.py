@@ -12,12 +12,25 @@ Structure
    conditional mean ``mu`` of people on days with crossings.
 3. **Spread**: the empirical distribution of out-of-fold log residuals
    ``log(y / mu)`` on positive days (split in bins of ``mu``, since small days scatter
-   more in relative terms) forms the conditional distribution ``y = mu * exp(r)``.
+   more in relative terms) forms the conditional distribution
+   ``y = mu * exp(c0 + c1 * logit(p) + r)``. Two corrections, both out of fold
+   (``spread_folds="adjusted"``, ``spread_shift_by_p``):
+
+   * the residuals of the time-blocked folds see the neighbouring weeks in training,
+     forecasts do not: they are shifted (median) and stretched (interquartile range) to
+     match the residuals of the same days predicted forward in time (size models fitted
+     only on the days before each of the last 6 blocks of 56 days). Without this the
+     rolling backtest had 15-16 % of crossing days above the conditional 90 % quantile;
+   * a line in the calibrated ``logit(p)`` shifts the residuals: a crossing on a day
+     the hurdle part finds unlikely tends to be smaller than ``mu`` says.
 
 The predictive distribution is the mixture ``P(Y = 0) = 1 - p`` and
-``Y | Y > 0 ~ mu * exp(r)``; its CDF, quantiles, exceedance probabilities and mean follow
-in closed form from the stored residuals. Counts are never negative. Coverage of the
-intervals is checked in the backtest, not assumed.
+``Y | Y > 0 ~ mu * exp(c0 + c1 * logit(p) + r)``, with the residuals' distribution
+linearly interpolated between its values (CDF positions :func:`plotting_positions`);
+its quantiles (level ``l``: 0 when ``l <= 1 - p``, else the size quantile at
+``(l - (1 - p)) / p``), exceedance probabilities and mean follow in closed form from
+the same interpolated distribution, so ``P(Y > q_l) = 1 - l``. Counts are never
+negative. Coverage of the intervals is checked in the backtest, not assumed.
 
 Features that carry nothing in the training data (observed on fewer than max(10, 2 %)
 of the days, e.g. ``visibility_min`` from the Open-Meteo archive, or constant) are left
@@ -249,6 +262,20 @@ def _fill_unseen(Xa: np.ndarray) -> np.ndarray:
     return Xa
 
 
+#: Fewest days with crossings in the forward blocks for a forward spread.
+MIN_FORWARD_RESIDUALS = 60
+
+
+def plotting_positions(w: np.ndarray) -> np.ndarray:
+    """CDF positions ``(cumsum(w) - w / 2) / sum(w)`` of sorted values with weights
+    ``w`` (Hazen's ``(i - 0.5) / n`` for equal weights): the empirical distribution,
+    linearly interpolated between its values, that the spread part uses both ways
+    (quantiles and exceedance probabilities agree)."""
+    w = np.asarray(w, dtype=float)
+    c = np.cumsum(w)
+    return (c - w / 2) / c[-1]
+
+
 class _SkopsFile:
     """``save`` / ``load`` with skops: no pickle, only :data:`TRUSTED_TYPES` trusted."""
 
@@ -316,6 +343,23 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         and form the residual distribution (>= 2).
     n_mu_bins : int
         Bins of the conditional mean for the residual distribution.
+    spread_folds : {"forward", "weeks"}
+        Where the residuals of the spread part come from. ``"forward"``: the days with
+        crossings in the last ``n_forward_folds`` blocks of ``forward_days`` days, each
+        predicted by a size model fitted only on the days before its block (forward in
+        time, as forecasts are made; falls back to ``"weeks"`` when those blocks hold
+        fewer than :data:`MIN_FORWARD_RESIDUALS` such days or the earliest block has
+        fewer than 50 days with crossings before it). ``"weeks"``: the out-of-fold
+        predictions of the ``folds`` scheme, whose neighbouring weeks are in training
+        (the spread of version 0.x: upper tails too light, see docs/model.md).
+    forward_days : int
+        Length of each forward block [days].
+    n_forward_folds : int
+        Number of forward blocks.
+    spread_shift_by_p : bool
+        Shift the log residuals by a line in the calibrated ``logit(P(any))`` (least
+        squares, out of fold): on days the hurdle part finds unlikely, crossings that
+        happen anyway are smaller than on likely days with the same ``mu``.
     folds : {"weeks", "blocks"}
         Out-of-fold scheme: ``"weeks"`` assigns whole calendar weeks to folds in turn
         (every fold spans every regime, neighbouring days stay together); ``"blocks"``
@@ -337,7 +381,17 @@ class CrossingModel(_SkopsFile, BaseEstimator):
     platt_ : ndarray of shape (2,)
         Platt scaling ``(a, b)`` of the classifier's probability.
     residuals_ : list of ndarray
-        Sorted out-of-fold log residuals per ``mu`` bin.
+        Sorted out-of-fold log residuals per ``mu`` bin (after the shift).
+    residual_cdf_ : list of ndarray
+        CDF position of each residual (:func:`plotting_positions` of its weight).
+    residual_mean_factor_ : ndarray
+        Weighted mean of ``exp(r)`` per spread bin (expected people = ``p * mu *``
+        factor).
+    spread_shift_ : ndarray of shape (2,)
+        ``(c0, c1)``: the size quantiles are ``mu * exp(c0 + c1 * logit(p) + r)``.
+    spread_source_ : str
+        Where the residuals came from: ``"forward"``, ``"weeks"`` or ``"in-sample"``
+        (too few days with crossings for either).
     mu_edges_ : ndarray
         Inner edges of the ``mu`` bins [people].
     feature_names_in_ : ndarray of str
@@ -376,6 +430,10 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         l2_regularization: float = 1.0,
         n_folds: int = 3,
         n_mu_bins: int = 3,
+        spread_folds: str = "adjusted",
+        forward_days: int = 56,
+        n_forward_folds: int = 6,
+        spread_shift_by_p: bool = True,
         folds: str = "weeks",
         monotonic: bool = False,
         max_bins: int = 63,
@@ -390,6 +448,10 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.n_folds = n_folds
         self.n_mu_bins = n_mu_bins
+        self.spread_folds = spread_folds
+        self.forward_days = forward_days
+        self.n_forward_folds = n_forward_folds
+        self.spread_shift_by_p = spread_shift_by_p
         self.folds = folds
         self.monotonic = monotonic
         self.max_bins = max_bins
@@ -501,6 +563,15 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             )
         if self.n_folds < 2:
             raise ConfigError(f"n_folds={self.n_folds}; need at least 2 folds.")
+        if self.spread_folds not in ("adjusted", "forward", "weeks"):
+            raise ConfigError(
+                f"spread_folds={self.spread_folds!r}; use 'adjusted', 'forward' or 'weeks'."
+            )
+        if self.forward_days < 1 or self.n_forward_folds < 1:
+            raise ConfigError(
+                f"forward_days={self.forward_days}, n_forward_folds={self.n_forward_folds}; "
+                "both must be >= 1."
+            )
         Xa = self._check_X(X, fitting=True)
         y = np.asarray(y, dtype=float)
         if len(y) != len(Xa):
@@ -555,6 +626,7 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             raise ConfigError(f"folds={self.folds!r}; use 'weeks' or 'blocks'.")
         oof_p = np.full(n, np.nan)
         oof_mu = np.full(n, np.nan)
+        forward = self._forward_blocks(index, pos) if self.spread_folds != "weeks" else []
         if calibration_from is not None:
             check_is_fitted(calibration_from, "residuals_")
             if list(calibration_from.feature_names_in_) != list(self.feature_names_in_):
@@ -571,6 +643,8 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             wt = None if w is None else w[train]
             clf = _fit(self._classifier(), _fill_unseen(Xa[train]), ytr, sample_weight=wt)
             oof_p[test] = clf.predict_proba(Xa[test])[:, 1]
+            if forward and self.spread_folds == "forward":  # spread from forward blocks
+                continue
             ptr = train[pos[train]]
             reg = _fit(
                 self._regressor(),
@@ -591,23 +665,93 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         if calibration_from is not None:
             self.platt_ = np.array(calibration_from.platt_, dtype=float)
             self.mu_edges_ = np.array(calibration_from.mu_edges_, dtype=float)
-            self.residuals_ = [np.array(r) for r in calibration_from.residuals_]
+            res, cdf, fac, shift = calibration_from._spread()
+            self.residuals_ = [np.array(r) for r in res]
+            self.residual_cdf_ = [np.array(c) for c in cdf]
+            self.residual_mean_factor_ = np.array(fac, dtype=float)
+            self.spread_shift_ = np.array(shift, dtype=float)
+            self.spread_source_ = getattr(calibration_from, "spread_source_", "weeks")
+            self.spread_adjustment_ = np.array(
+                getattr(calibration_from, "spread_adjustment_", [0.0, 1.0]), dtype=float
+            )
             return
         ok = np.isfinite(oof_p)
         self.platt_ = np.asarray(
             _platt(oof_p[ok], pos[ok].astype(float)) if ok.sum() > 20 else (1.0, 0.0)
         )
+        scale, loc = 1.0, 0.0
+        if forward and self.spread_folds == "forward":
+            oof_mu = self._forward_mu(Xs, y, w, forward)
+        elif forward:
+            fwd = self._forward_mu(Xs, y, w, forward)
+            both = pos & np.isfinite(fwd) & np.isfinite(oof_mu)
+            if both.sum() >= MIN_FORWARD_RESIDUALS:
+                rf = np.log(y[both]) - np.log(np.maximum(fwd[both], 1e-3))
+                rw = np.log(y[both]) - np.log(np.maximum(oof_mu[both], 1e-3))
+                iqr_f, iqr_w = (np.subtract(*np.quantile(r, [0.75, 0.25])) for r in (rf, rw))
+                scale = float(np.clip(iqr_f / iqr_w, 0.8, 2.0)) if iqr_w > 0 else 1.0
+                loc = float(np.median(rf) - np.median(rw))
+        self.spread_source_ = self.spread_folds if forward else "weeks"
+        self.spread_adjustment_ = np.array([loc, scale])
         okr = pos & np.isfinite(oof_mu)
         if okr.sum() < 10:
+            self.spread_source_ = "in-sample"
             okr = pos
             oof_mu = np.where(np.isfinite(oof_mu), oof_mu, self.size_model_.predict(Xs))
         mu = np.maximum(oof_mu[okr], 1e-3)
         res = np.log(y[okr]) - np.log(mu)
+        if scale != 1.0 or loc != 0.0:
+            med = np.median(res)
+            res = med + loc + scale * (res - med)
+        self.spread_shift_ = np.zeros(2)
+        if self.spread_shift_by_p:
+            a, b = self.platt_
+            z = np.column_stack([np.ones(len(res)), a * _logit(oof_p[okr]) + b])
+            fin = np.isfinite(z[:, 1])
+            if fin.sum() >= 30 and np.ptp(z[fin, 1]) > 0:
+                self.spread_shift_ = np.linalg.lstsq(z[fin], res[fin], rcond=None)[0]
+                res = res - np.where(fin, z @ self.spread_shift_, 0.0)
         nb = max(1, min(self.n_mu_bins, int(okr.sum() // 30)))
         edges = np.quantile(np.log(mu), np.linspace(0, 1, nb + 1)[1:-1]) if nb > 1 else np.array([])
         self.mu_edges_ = np.exp(edges)
-        bins = np.searchsorted(edges, np.log(mu))
-        self.residuals_ = [np.sort(res[bins == b]) for b in range(nb)]
+        mbin = np.searchsorted(edges, np.log(mu))
+        self.residuals_ = [np.sort(res[mbin == b]) for b in range(nb)]
+        self.residual_cdf_ = [plotting_positions(np.ones(len(r))) for r in self.residuals_]
+        self.residual_mean_factor_ = np.array(
+            [np.mean(np.exp(r)) if len(r) else 1.0 for r in self.residuals_]
+        )
+
+    def _forward_blocks(self, index, pos) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(train, test)`` rows (days with crossings) of each forward block: the last
+        ``n_forward_folds`` blocks of ``forward_days`` days, each with the days before
+        it; empty when there are too few (see ``spread_folds``)."""
+        idx = pd.DatetimeIndex(index)
+        end = idx.max() + pd.Timedelta(days=1)
+        blocks = []
+        for k in range(1, self.n_forward_folds + 1):
+            lo = end - pd.Timedelta(days=k * self.forward_days)
+            before = np.asarray(idx < lo)
+            inside = ~before & np.asarray(idx < lo + pd.Timedelta(days=self.forward_days))
+            blocks.append((np.flatnonzero(before & pos), np.flatnonzero(inside & pos)))
+        if sum(len(t) for _, t in blocks) < MIN_FORWARD_RESIDUALS or len(blocks[-1][0]) < 50:
+            return []
+        return blocks
+
+    def _forward_mu(self, Xs, y, w, blocks) -> np.ndarray:
+        """``mu`` of the days in each forward block's test rows, from a size model fitted
+        on its training rows only (forward in time, as forecasts are); NaN elsewhere."""
+        out = np.full(len(y), np.nan)
+        for train, test in blocks:
+            if len(test) == 0:
+                continue
+            reg = _fit(
+                self._regressor(),
+                _fill_unseen(Xs[train]),
+                y[train],
+                sample_weight=None if w is None else w[train],
+            )
+            out[test] = reg.predict(Xs[test])
+        return out
 
     def _finish(self, X, y, pos, boats) -> None:
         n = len(y)
@@ -632,70 +776,89 @@ class CrossingModel(_SkopsFile, BaseEstimator):
 
     # -- predict -----------------------------------------------------------------------
 
-    def _parts(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def _parts(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``P(any)``, the conditional mean ``mu`` [people] and the spread bin per row."""
         check_is_fitted(self, "classifier_")
         Xa, Xs = self._binned(self._check_X(X, fitting=False))
         with single_threaded():
             raw = self.classifier_.predict_proba(Xa)[:, 1]
             mu = np.maximum(self.size_model_.predict(Xs), 1e-3)
         a, b = self.platt_
-        p = _sigmoid(a * _logit(raw) + b)
-        return p, mu
+        z = a * _logit(raw) + b
+        p = _sigmoid(z)
+        bins = self._bin(mu)
+        shift = self._spread()[3]
+        if np.any(shift != 0):
+            mu = mu * np.exp(shift[0] + shift[1] * z)
+        return p, mu, bins
+
+    def _spread(self) -> tuple[list, list, np.ndarray, np.ndarray]:
+        """Residuals, their CDF positions, mean factors of the spread bins and the shift
+        (models saved before these attributes existed: Hazen positions, no shift)."""
+        res = self.residuals_
+        cdf = getattr(self, "residual_cdf_", None)
+        if cdf is None:
+            cdf = [plotting_positions(np.ones(len(r))) if len(r) else r for r in res]
+        fac = getattr(self, "residual_mean_factor_", None)
+        if fac is None:
+            fac = np.array([np.mean(np.exp(r)) if len(r) else 1.0 for r in res])
+        return res, cdf, fac, np.asarray(getattr(self, "spread_shift_", np.zeros(2)))
 
     def _bin(self, mu: np.ndarray) -> np.ndarray:
+        """Spread bin (``mu`` bin) of each row."""
         return np.searchsorted(np.log(self.mu_edges_), np.log(mu))
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities ``[P(no crossing), P(any crossing)]`` per day."""
-        p, _ = self._parts(X)
+        p, _, _ = self._parts(X)
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
         """Expected people per day [people]."""
-        p, mu = self._parts(X)
-        return p * mu * self._mean_factor(mu)
+        p, mu, bins = self._parts(X)
+        return p * mu * self._spread()[2][bins]
 
-    def _mean_factor(self, mu: np.ndarray) -> np.ndarray:
-        fac = np.array([np.mean(np.exp(r)) if len(r) else 1.0 for r in self.residuals_])
-        return fac[self._bin(mu)]
-
-    def _quantiles_from(self, p: np.ndarray, mu: np.ndarray, levels) -> np.ndarray:
+    def _quantiles_from(self, p: np.ndarray, mu: np.ndarray, bins, levels) -> np.ndarray:
+        """Quantiles of the mixture ``P(0) = 1 - p``, ``Y | Y > 0 = mu * exp(r)``: level
+        ``l`` is 0 when ``l <= 1 - p``, else the size quantile at ``(l - (1 - p)) / p``."""
         levels = np.atleast_1d(np.asarray(levels, dtype=float))
         out = np.zeros((len(p), len(levels)))
-        bins = self._bin(mu)
-        for b, res in enumerate(self.residuals_):
+        residuals, cdfs, _, _ = self._spread()
+        for b, (res, cdf) in enumerate(zip(residuals, cdfs, strict=True)):
             rows = bins == b
             if not rows.any() or len(res) == 0:
                 continue
             pb, mub = p[rows][:, None], mu[rows][:, None]
             cond = (levels[None, :] - (1 - pb)) / np.maximum(pb, 1e-12)
-            r = np.quantile(res, np.clip(cond, 0, 1))
+            r = np.interp(np.clip(cond, 0, 1), cdf, res)
             out[rows] = np.where(cond > 0, mub * np.exp(r), 0.0)
         return out
 
     def predict_quantiles(self, X, levels) -> np.ndarray:
         """Quantiles of people [people] at ``levels`` (0-1), shape ``(n_days, n_levels)``."""
-        p, mu = self._parts(X)
-        return self._quantiles_from(p, mu, levels)
+        p, mu, bins = self._parts(X)
+        return self._quantiles_from(p, mu, bins, levels)
 
-    def _exceed_from(self, p: np.ndarray, mu: np.ndarray, n: float) -> np.ndarray:
+    def _exceed_from(self, p: np.ndarray, mu: np.ndarray, bins, n: float) -> np.ndarray:
+        """``P(Y > n) = p * P(mu * exp(r) > n)`` from the same interpolated residual
+        distribution as the quantiles."""
         out = np.zeros(len(p))
-        bins = self._bin(mu)
-        for b, res in enumerate(self.residuals_):
+        if n < 0:
+            return np.ones(len(p))
+        residuals, cdfs, _, _ = self._spread()
+        for b, (res, cdf) in enumerate(zip(residuals, cdfs, strict=True)):
             rows = bins == b
             if not rows.any() or len(res) == 0:
                 continue
-            thr = np.log(max(float(n), 0.0) + 1e-9) - np.log(mu[rows])
-            frac_above = 1.0 - np.searchsorted(res, thr, side="right") / len(res)
-            out[rows] = p[rows] * frac_above
-        if n < 0:
-            out[:] = 1.0
+            thr = np.log(float(n) + 1e-9) - np.log(mu[rows])
+            below = np.where(thr >= res[-1], 1.0, np.interp(thr, res, cdf, left=0.0))
+            out[rows] = p[rows] * (1.0 - below)
         return out
 
     def predict_exceedance(self, X, n: float) -> np.ndarray:
         """``P(people > n)`` per day."""
-        p, mu = self._parts(X)
-        return self._exceed_from(p, mu, n)
+        p, mu, bins = self._parts(X)
+        return self._exceed_from(p, mu, bins, n)
 
     def predict_distribution(self, X, thresholds=(300, 500), grid: bool = False) -> pd.DataFrame:
         """Full forecast per day.
@@ -708,21 +871,21 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             threshold, ``expected_boats`` [boats]; with ``grid=True`` also ``grid_000`` ..
             ``grid_099`` (quantiles at :data:`GRID_LEVELS`, for CRPS).
         """
-        p, mu = self._parts(X)
+        p, mu, bins = self._parts(X)
         out = pd.DataFrame(index=X.index)
         out["p_any"] = p
-        out["expected_people"] = p * mu * self._mean_factor(mu)
-        q = self._quantiles_from(p, mu, list(NAMED_LEVELS.values()))
+        out["expected_people"] = p * mu * self._spread()[2][bins]
+        q = self._quantiles_from(p, mu, bins, list(NAMED_LEVELS.values()))
         for j, name in enumerate(NAMED_LEVELS):
             out[name] = q[:, j]
         for n in thresholds:
-            out[f"p_gt_{int(n)}"] = self._exceed_from(p, mu, n)
+            out[f"p_gt_{int(n)}"] = self._exceed_from(p, mu, bins, n)
         ppb = self.people_per_boat_
         out["expected_boats"] = (
             out["expected_people"] / ppb if np.isfinite(ppb) and ppb > 0 else np.nan
         )
         if grid:
-            g = self._quantiles_from(p, mu, GRID_LEVELS)
+            g = self._quantiles_from(p, mu, bins, GRID_LEVELS)
             out = pd.concat([out, pd.DataFrame(g, index=X.index, columns=grid_columns())], axis=1)
         return out
 
