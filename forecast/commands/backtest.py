@@ -11,9 +11,17 @@ import pandas as pd
 
 from forecast import config
 from forecast.commands import COMMANDS
-from forecast.commands.options import MAX_LEAD_DAYS, MAX_PEOPLE, day_type, int_list, number_type
+from forecast.commands.options import (
+    KNMI_FILE_HELP,
+    MAX_LEAD_DAYS,
+    MAX_PEOPLE,
+    day_type,
+    int_list,
+    number_type,
+)
 from forecast.errors import ConfigError
 from forecast.evaluation import backtest as B
+from forecast.evaluation import spans
 from forecast.sources.knmi import load_knmi
 from forecast.stores import weather as W
 from forecast.stores.arrivals import load_arrivals
@@ -68,50 +76,6 @@ def _thresholds(text: str) -> list[int]:
     return out
 
 
-def data_end(arrivals: pd.DataFrame, weather_source: str, weather) -> tuple[pd.Timestamp, str]:
-    """The last day the backtest can score and what limits it (arrivals or weather)."""
-    last, what = arrivals.index[-1], f"the arrivals (to {arrivals.index[-1].date()})"
-    if weather_source == "knmi":
-        w = weather.dropna(subset=["wind_speed_10m_mean"]).index.max()
-        if w < last:
-            last, what = w, f"the KNMI weather (to {w.date()})"
-    elif weather_source == "openmeteo":
-        wind = weather["wind_speed_10m"].notnull().any(dim="site").values
-        times = pd.DatetimeIndex(weather["time"].values)[wind]
-        w = times.max().normalize() - pd.Timedelta(days=1) if len(times) else arrivals.index[0]
-        if w < last:
-            last, what = w, f"the cached Open-Meteo weather (to {w.date()})"
-    return last, what
-
-
-def check_span(args, arrivals: pd.DataFrame, weather) -> None:
-    """Refuse an --end the data do not reach (rather than silently cut the span)."""
-    last, what = data_end(arrivals, args.weather_source, weather)
-    if args.end > last:
-        raise ConfigError(
-            f"--end {args.end.date()} is after the last day with data, {last.date()} "
-            f"(limited by {what}); give --end {last.date()} or earlier, or get more data"
-        )
-
-
-def scored_span(preds: pd.DataFrame, horizons) -> dict:
-    """Per asked lead time: the first and last day actually scored and how many days.
-
-    A lead time with nothing scored (e.g. every origin before ``--train-end``) has
-    ``days`` 0 and ``first``/``last`` None, so no report claims a span it did not score.
-    """
-    model = preds[preds["forecaster"] == B.MODEL_NAME] if "forecaster" in preds else preds
-    out = {}
-    for h in sorted(set(horizons)):
-        d = pd.DatetimeIndex(model.loc[model["horizon"] == h, "date"])
-        out[f"D+{h}"] = {
-            "first": str(d.min().date()) if len(d) else None,
-            "last": str(d.max().date()) if len(d) else None,
-            "days": int(d.nunique()),
-        }
-    return out
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "backtest",
@@ -125,16 +89,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--weather-source", choices=("knmi", "openmeteo", "none"), default="knmi")
-    p.add_argument(
-        "--knmi-file",
-        action="append",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="KNMI daily (etmgeg) file of one station; give it once per station, the first "
-        "is the primary (default: the bundled 310 Vlissingen, coastal, and 340 Woensdrecht, "
-        "inland)",
-    )
+    p.add_argument("--knmi-file", action="append", type=Path, metavar="PATH", help=KNMI_FILE_HELP)
     p.add_argument(
         "--weather-kind",
         choices=("archive", "historical_forecast"),
@@ -245,7 +200,7 @@ def run(args) -> int:
     )
     spec.validate()
     arrivals, weather, label = load_inputs(args)
-    check_span(args, arrivals, weather)
+    spans.check_end(args.end, arrivals, args.weather_source, weather)
     res = B.run_backtest(
         arrivals,
         args.weather_source,
@@ -263,7 +218,7 @@ def run(args) -> int:
             "weather_label": res.meta["weather_label"],
             "evaluated": res.meta["evaluated"],
             "train_end": iso["train_end"],
-            "scored": scored_span(res.predictions, args.horizon),
+            "scored": spans.scored_span(res.predictions, args.horizon),
             "horizons": list(args.horizon),
             "lead_bands": res.meta["lead_bands"],
             "headline": res.headline(h),
@@ -284,7 +239,7 @@ def run(args) -> int:
         f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
         f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
     )
-    for h_, span in scored_span(res.predictions, args.horizon).items():
+    for h_, span in spans.scored_span(res.predictions, args.horizon).items():
         print(
             f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days"
             if span["days"]

@@ -171,3 +171,10 @@ def int_list(text: str, low: int, high: int, what: str) -> list[int]:
     if not bounds or min(bounds) < low or max(bounds) > high:
         raise argparse.ArgumentTypeError(f"{text!r}: {what} must be >= {low} and <= {high}")
     return list(range(bounds[0], bounds[1] + 1)) if "-" in text.strip()[1:] else bounds
+
+
+#: Help of ``--knmi-file`` (backtest, model fit, outlook).
+KNMI_FILE_HELP = (
+    "KNMI daily (etmgeg) file of one station; give it once per station, the first is the "
+    "primary (default: the bundled 310 Vlissingen, coastal, and 340 Woensdrecht, inland)"
+)

@@ -57,7 +57,7 @@ from forecast.model.pipeline import (
 
 #: Label of each weather input, shown with every backtest result.
 WEATHER_LABELS = {
-    "knmi": "observed regional proxy (KNMI station 340 Woensdrecht), perfect prognosis",
+    "knmi": "observed KNMI station weather (regional proxy), perfect prognosis",
     "reanalysis": "reanalysis (Open-Meteo archive), optimistic",
     "historical_forecast": "historical forecasts as issued (Open-Meteo), honest",
     "openmeteo": "Open-Meteo hourly weather",
@@ -690,7 +690,7 @@ def _run(
     scores = score_table(preds, spec.thresholds)
     meta = {
         "weather_source": weather_source,
-        "weather_label": weather_label or WEATHER_LABELS.get(weather_source, weather_source),
+        "weather_label": weather_label or run_weather_label(weather_source, weather),
         "spec": {
             k: (list(v) if isinstance(v, (tuple, list)) else v) for k, v in asdict(spec).items()
         },
@@ -701,9 +701,29 @@ def _run(
         "tide_sky_features": tide_sky is not None,
         "git_sha": git_sha(),
         "arrivals_end": str(arrivals.index[-1].date()),
-        "data_sha256": data_hashes(),
+        "data_sha256": data_hashes(weather_files(weather)),
+        "weather_stations": list(getattr(weather, "attrs", {}).get("stations", []) or []),
     }
     return BacktestResult(predictions=preds, scores=scores, meta=meta)
+
+
+def run_weather_label(weather_source: str, weather) -> str:
+    """The label of a run's weather: the stations actually used for KNMI (from the data)."""
+    label = WEATHER_LABELS.get(weather_source, weather_source)
+    source = getattr(weather, "attrs", {}).get("source") if weather is not None else None
+    if weather_source == "knmi" and source:
+        return str(source)
+    return label
+
+
+def weather_files(weather) -> list[Path]:
+    """The committed data files of a run: the arrivals snapshot and the weather's files."""
+    paths = [config.snapshot_dir() / "arrivals.csv"]
+    attrs = getattr(weather, "attrs", {}) if weather is not None else {}
+    paths += [
+        Path(p) for p in attrs.get("paths", []) or ([attrs["path"]] if attrs.get("path") else [])
+    ]
+    return paths
 
 
 # ---------------------------------------------------------------------------
@@ -829,9 +849,13 @@ def sha256_file(path: Path) -> str:
 
 
 def data_hashes(paths: Sequence[Path] | None = None) -> dict:
-    """sha256 of the committed data files used (arrivals snapshot, KNMI file)."""
+    """sha256 of the committed data files used (arrivals snapshot, KNMI files)."""
     snap = config.snapshot_dir()
-    paths = paths or [snap / "arrivals.csv", snap / "knmi" / "etmgeg_340.txt"]
+    paths = paths or [
+        snap / "arrivals.csv",
+        snap / "knmi" / "etmgeg_310.txt",
+        snap / "knmi" / "etmgeg_340.txt",
+    ]
     return {
         str(Path(p).relative_to(config.REPO_ROOT))
         if Path(p).is_relative_to(config.REPO_ROOT)

@@ -456,6 +456,7 @@ def daily_weather_features(
     out = out.iloc[1:] if dates is None else out.reindex(as_dates(dates))
     out.attrs["weather_source"] = "knmi"
     out.attrs["weather_run"] = str(daily.attrs.get("source", "KNMI daily observations"))
+    out.attrs["weather_stations"] = [int(s) for s in daily.attrs.get("stations", []) or []]
     return out
 
 
@@ -1021,4 +1022,6 @@ def build_features(
     out = pd.concat(parts, axis=1)
     out.index = dates
     out.attrs["weather_source"] = weather_source
+    if weather_features is not None and weather_features.attrs.get("weather_stations"):
+        out.attrs["weather_stations"] = list(weather_features.attrs["weather_stations"])
     return out

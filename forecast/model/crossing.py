@@ -321,6 +321,11 @@ class _SkopsFile:
         return model
 
 
+def stations_of(X: pd.DataFrame) -> list[int]:
+    """KNMI stations (primary first) the features were built from, [] when not station data."""
+    return [int(s) for s in X.attrs.get("weather_stations") or []]
+
+
 class CrossingModel(_SkopsFile, BaseEstimator):
     """Hurdle model of daily people arriving by small boat.
 
@@ -492,12 +497,34 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             random_state=self.random_state,
         )
 
+    def _check_stations(self, X: pd.DataFrame, fitting: bool) -> None:
+        """Refuse station weather that lacks a station the model was trained on.
+
+        The stations come from ``X.attrs["weather_stations"]`` (primary first), set by the
+        feature builder from :func:`forecast.sources.knmi.load_knmi`.
+        """
+        if fitting:
+            return
+        have = stations_of(X)
+        need = [int(s) for s in getattr(self, "weather_stations_", []) or []]
+        if not need or not have:
+            return
+        lacking = [s for s in need if s not in have]
+        if lacking or have[0] != need[0]:
+            raise ConfigError(
+                f"this model was trained on KNMI stations {need} (primary {need[0]}) but the "
+                f"weather given has stations {have} (primary {have[0]}); give the same station "
+                "files in the same order (--knmi-file once per station, the primary first) or "
+                "train a model on these stations ('forecast model fit --knmi-file ...')."
+            )
+
     def _check_X(self, X, fitting: bool) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
             raise ConfigError(
                 "CrossingModel needs a pandas DataFrame from forecast.features.build.build_features "
                 f"(got {type(X).__name__}); feature names and the weather source are checked."
             )
+        self._check_stations(X, fitting)
         src = X.attrs.get("weather_source")
         if src is not None and src != self.weather_source:
             raise ConfigError(
@@ -573,6 +600,7 @@ class CrossingModel(_SkopsFile, BaseEstimator):
                 "both must be >= 1."
             )
         Xa = self._check_X(X, fitting=True)
+        self.weather_stations_ = stations_of(X)
         y = np.asarray(y, dtype=float)
         if len(y) != len(Xa):
             raise ConfigError(f"X has {len(Xa)} rows but y has {len(y)}.")
@@ -896,6 +924,7 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         check_is_fitted(self, "classifier_")
         return {
             "weather_source": self.weather_source_,
+            "weather_stations": list(getattr(self, "weather_stations_", []) or []),
             "train_start": self.train_start_,
             "train_end": self.train_end_,
             "n_train": self.n_train_,
@@ -1032,6 +1061,7 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
         last = models[-1]
         for name in ("weather_source_", "code_version_", "fitted_utc_", "people_per_boat_"):
             setattr(self, name, getattr(last, name))
+        self.weather_stations_ = list(getattr(last, "weather_stations_", []) or [])
         self.train_start_ = min(m.train_start_ for m in models)
         self.train_end_ = max(m.train_end_ for m in models)
         self.n_train_ = max(m.n_train_ for m in models)

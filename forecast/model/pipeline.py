@@ -74,6 +74,8 @@ def select_columns(X: pd.DataFrame, weather_source: str) -> pd.DataFrame:
     else:
         out = X.copy()
     out.attrs["weather_source"] = weather_source
+    if weather_source != "none" and X.attrs.get("weather_stations"):
+        out.attrs["weather_stations"] = list(X.attrs["weather_stations"])
     return out
 
 
@@ -404,6 +406,9 @@ def forecast_days(
     leads = (days - origin).days
     if model is None and use_saved:
         model = saved_model(weather_source, origin, leads)
+        stations = [] if wtab is None else list(wtab.attrs.get("weather_stations") or [])
+        if model is not None and list(getattr(model, "weather_stations_", []) or []) != stations:
+            model = None  # saved for other stations: fit for these at the origin
     if model is None:
         tide_sky = tide_sky_table(TRAIN_START, max(days.max(), arrivals_end))
         tide_sky = tide_sky if not tide_sky.empty else None
