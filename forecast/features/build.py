@@ -71,7 +71,10 @@ class FeatureConfig:
         The Times' rule: crossings are rare when waves exceed this [m].
     proxy_wave_rule_wind_kn : float
         Wind-proxy version of the wave rule for daily station data: daily mean station
-        wind at most this [kn] stands in for "waves <= wave_rule_m".
+        wind at most this [kn] stands in for "waves <= wave_rule_m". 10 kn for the
+        coastal primary station 310 Vlissingen (the 6 kn chosen for the inland 340
+        Woensdrecht times the coast/inland wind ratio 1.76, rounded down); use about
+        6 kn when an inland station is the primary.
     """
 
     window_start_h: float = NIGHT_START_H
@@ -82,7 +85,7 @@ class FeatureConfig:
     calm_hours_min: float = 6.0
     proxy_calm_wind_kn: float = 8.0
     wave_rule_m: float = 0.5
-    proxy_wave_rule_wind_kn: float = 6.0
+    proxy_wave_rule_wind_kn: float = 10.0
 
     def __post_init__(self) -> None:
         check_window(self.window_start_h, self.window_end_h)
