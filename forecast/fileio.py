@@ -75,6 +75,18 @@ def atomic_write(
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode {mode!r}: use 'wb' or 'w'")
+    with _replacing(path, what) as tmp:
+        if mode == "w":
+            with open(tmp, "w", encoding=encoding or "utf-8", newline="") as fh:
+                yield fh
+        else:
+            with open(tmp, "wb") as fh:
+                yield fh
+
+
+@contextlib.contextmanager
+def _replacing(path: str | Path, what: str) -> Iterator[Path]:
+    """Yield a fresh temporary path beside ``path``; on success fsync it and rename it over."""
     path = check_target(path, what)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,19 +94,15 @@ def atomic_write(
         raise ConfigError(
             f"{what} {path}: cannot create its folder {path.parent} (a file is in the way)"
         ) from None
-    except PermissionError as exc:
+    except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot create its folder ({exc.strerror})") from None
     fd, tmp = _mkstemp(path, what)
+    os.close(fd)
     ok = False
     try:
-        if mode == "w":
-            fh = os.fdopen(fd, "w", encoding=encoding or "utf-8", newline="")
-        else:
-            fh = os.fdopen(fd, "wb")
-        with fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield Path(tmp)
+        with open(tmp, "rb") as done:  # fsync what is in the file, however it was written
+            os.fsync(done.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
         ok = True
@@ -158,26 +166,9 @@ def write_with(path: str | Path, writer: Callable[[Path], None], what: str = "ou
     ``writer`` writes a complete file at the temporary path it is given (e.g.
     ``Dataset.to_netcdf`` or ``skops.io.dump``); it is fsynced and renamed over ``path``.
     """
-    path = check_target(path, what)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{what} {path}: cannot create its folder ({exc.strerror})") from None
-    fd, tmp = _mkstemp(path, what)
-    os.close(fd)
-    ok = False
-    try:
-        writer(Path(tmp))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-        ok = True
-    finally:
-        if not ok:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    return path
+    with _replacing(path, what) as tmp:
+        writer(tmp)
+    return Path(path)
 
 
 @contextlib.contextmanager
