@@ -1067,6 +1067,8 @@ def busy_nights(
                     "expected_people": d["expected_people"],
                     "range_80": [d["q10"], d["q90"]],
                     "drivers": d["drivers"],
+                    **({"lead_days": d["lead_days"]} if "lead_days" in d else {}),
+                    **({"skill": d["skill"]} if "skill" in d else {}),
                 }
             )
     return out
@@ -1338,8 +1340,17 @@ def year_end_text(ye: dict) -> str:
 
 
 def to_frame(outlook: dict) -> pd.DataFrame:
-    """The outlook's days as a table (one row per day)."""
-    return pd.DataFrame(outlook["days"]).set_index("date")
+    """The outlook's days as a table (one row per day).
+
+    A day's ``skill`` (backtest scores at its lead) becomes ``skill_<score>`` columns.
+    """
+    rows = []
+    for d in outlook["days"]:
+        row = {k: v for k, v in d.items() if k != "skill"}
+        for k, v in (d.get("skill") or {}).items():
+            row[f"skill_{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("date")
 
 
 def to_csv(outlook: dict) -> str:
@@ -1349,6 +1360,11 @@ def to_csv(outlook: dict) -> str:
         f"# arrivals_end={outlook['arrivals']['end_date']}",
     ]
     head.append(f"# weather={outlook['weather'].get('source')}")
+    if outlook.get("ensemble"):
+        ens = outlook["ensemble"]
+        head.append(f"# ensemble={ens.get('label')} ({ens.get('n_members')} members)")
+    if outlook.get("skill_by_lead"):
+        head.append(f"# skill_basis={outlook['skill_by_lead']['basis']}")
     if outlook.get("lead_days"):
         lead = outlook["lead_days"]
         head.append(f"# lead_days={lead[0]}-{lead[1]} (days after the last arrivals data)")
