@@ -5,7 +5,9 @@
   labelled "simulated forecast error"; a season of real replays checks that the
   mixture's 80 % ranges at day 5 hold the real Home Office figures closer to 80 % of the
   time than a single simulated member's.
-- Members of a cached Open-Meteo ensemble (SYNTHETIC values in the recorded shape).
+- Members of a cached Open-Meteo ensemble (SYNTHETIC values in the recorded shape), and
+  an outlook, alert and page made end to end from an ensemble served on 127.0.0.1
+  (SYNTHETIC values in the exact shape of the recorded real responses).
 - Skill by lead read from the experiment file, and its fallback.
 """
 
@@ -28,7 +30,11 @@ from forecast.products import ensemble as en
 from forecast.products import outlook as ol
 from forecast.products import outlook_schema
 from forecast.sources.knmi import load_knmi
+from forecast.stores import weather
 from forecast.stores.arrivals import load_arrivals
+from tests import test_outlook_e2e as e2e
+from tests.fixtures.openmeteo import synthetic as syn
+from tests.httpserver import LocalServer, Reply
 from tests.test_outlook import make_arrivals
 
 DAYS = pd.date_range("2025-07-01", periods=7, freq="D", name="date")
@@ -357,3 +363,132 @@ def test_members_out_of_range_is_refused_by_the_parser(capsys):
         main(["outlook", "--members", "1"])
     assert exc.value.code == 2
     assert "argument --members: '1' is outside [2, 200]" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# end to end: an ensemble of the recorded shape served from 127.0.0.1
+# ---------------------------------------------------------------------------
+
+E2E_MEMBERS = 11  # control + 10 (the recorded ICON response kept control + 5)
+
+
+def ensemble_location(lat: float, lon: float, site_index: int, n_members: int) -> dict:
+    """One location of a SYNTHETIC ensemble body in the recorded shape (not weather).
+
+    Keys as the real responses (``tests/fixtures/openmeteo/ensemble/``): control
+    ``wind_speed_10m``, members ``wind_speed_10m_member01`` .. ; units as echoed for
+    ``wind_speed_unit=kn``; iso8601 GMT times. Values: the synthetic deterministic
+    forecast's (``tests/fixtures/openmeteo/synthetic.py``) plus a member offset, so the
+    members range from calm to windy nights.
+    """
+    start, end = dt.date(2026, 11, 24), dt.date(2026, 12, 8)
+    times = syn.hours(start, end)
+    hourly: dict = {"time": [t.strftime("%Y-%m-%dT%H:%M") for t in times]}
+    units: dict = {"time": "iso8601"}
+    offsets = {"wind_speed_10m": 1.5, "wind_gusts_10m": 2.0, "wind_direction_10m": 9.0}
+    for var in ("wind_speed_10m", "wind_gusts_10m", "wind_direction_10m", "precipitation"):
+        for m in range(n_members):
+            key = var if m == 0 else f"{var}_member{m:02d}"
+            shift = offsets.get(var, 0.0) * (m - n_members // 2)
+            values = [syn.synthetic_value(var, t, site_index, 0.0) + shift for t in times]
+            if var == "wind_direction_10m":
+                values = [round(v % 360.0, 1) for v in values]
+            elif var != "precipitation":
+                values = [round(max(v, 0.0), 2) for v in values]
+            hourly[key] = values
+            units[key] = syn.UNITS[var]
+    return {
+        "latitude": lat,
+        "longitude": lon,
+        "generationtime_ms": 3.2,
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "timezone_abbreviation": "GMT",
+        "elevation": 0.0,
+        "hourly_units": units,
+        "hourly": hourly,
+    }
+
+
+def calmer_seas(server: LocalServer) -> None:
+    """A new SYNTHETIC deterministic forecast run whose waves are 0.5 m lower (0.5-1.5 m
+    averaged over the two sites, calm a third of the time), so calm nights depend on each
+    member's wind."""
+    start, end = dt.date(2026, 11, 18), dt.date(2026, 12, 10)
+    points = [(s.lat, s.lon) for s in e2e.SITES]
+    server.route(
+        "/v1/forecast", Reply(200, syn.body(points, start, end, (*syn.ATMOS, "visibility")))
+    )
+    server.route(
+        "/v1/marine-forecast", Reply(200, syn.body(points, start, end, syn.WAVES, offset=-0.5))
+    )
+    weather.update(
+        "forecast",
+        sites=e2e.SITES,
+        url=server.url("/v1/forecast"),
+        marine_url=server.url("/v1/marine-forecast"),
+        policy=e2e.FAST,
+        now=lambda: e2e.NOW_DT + dt.timedelta(minutes=5),
+        progress=False,
+        past_days=7,
+        forecast_days=16,
+        marine_forecast_days=16,
+        with_history=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_outlook_alert_page_from_a_served_ensemble(data_home, capsys):
+    server = LocalServer().start()
+    try:
+        e2e.serve_weather(server)  # SYNTHETIC archive (training) and deterministic forecast
+        calmer_seas(server)
+        body = [ensemble_location(s.lat, s.lon, i, E2E_MEMBERS) for i, s in enumerate(e2e.SITES)]
+        server.route("/v1/ensemble", Reply(200, body))
+        sites = ",".join(f"{s.id}:{s.lat}:{s.lon}" for s in e2e.SITES)
+        argv = ["weather", "update", "--kind", "ensemble", "--sites", sites, "--format", "json"]
+        code = main([*argv, "--base-url", server.url("/v1/ensemble")])
+    finally:
+        server.stop()
+    cached = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert cached[0]["model"] == "ecmwf_ifs025_ensemble" and cached[0]["members"] == E2E_MEMBERS
+    asked = [r for r in server.requests if r.path == "/v1/ensemble"]
+    assert len(asked) == 1 and asked[0].query["models"] == ["ecmwf_ifs025_ensemble"]
+
+    code = main(["outlook", "--now", e2e.NOW, "--no-scenarios", "--format", "json"])
+    o = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert o["weather"]["source"] == "openmeteo"
+    assert o["ensemble"]["kind"] == "cached" and o["ensemble"]["n_members"] == E2E_MEMBERS
+    assert "waves from the deterministic marine forecast" in o["weather"]["label"]
+    # the ensemble's nights: 25 November to 8 December (its last hour is 8 Dec 23:00 UTC)
+    assert [d["date"] for d in o["days"]] == [
+        str(d.date()) for d in pd.date_range("2026-11-25", "2026-12-08")
+    ]
+    assert all(d["members"] == E2E_MEMBERS for d in o["days"])
+    calm = [d["calm_members"] for d in o["days"]]
+    assert all(0 <= c <= E2E_MEMBERS for c in calm) and len(set(calm)) > 1
+    assert all(f"of {E2E_MEMBERS} members" in d["drivers"] for d in o["days"])
+    assert all(d["q10"] <= d["q50"] <= d["q90"] for d in o["days"])
+    assert 0 <= o["week"]["p_busy_night"]["300"] <= 1
+    # the arrivals end 2026-08-20: leads of 97+ days, beyond the skill table
+    assert all(d["skill"] is None for d in o["days"])
+
+    code = main(
+        ["alert", "--now", e2e.NOW, "--threshold", "300", "--min-probability", "0",
+         "--format", "json"]
+    )  # fmt: skip
+    alert = json.loads(capsys.readouterr().out)
+    assert code == 1 and alert["ensemble"]["n_members"] == E2E_MEMBERS
+    assert alert["nights_in_window"] == ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"]
+    first = o["busy_joint"]["300"]
+    assert alert["p_any_night"] == pytest.approx(first[3], abs=0.05)
+    assert alert["p_any_night"] >= max(n["probability"] for n in alert["nights"]) - 0.02
+
+    assert main(["report", "--latest"]) == 0
+    page = (data_home / "out" / "outlook.html").read_text()
+    assert "Weather ensemble: Open-Meteo ensemble ecmwf_ifs025_ensemble" in page
+    assert "Members with a calm night" in page
+    assert 'href="https://open-meteo.com/"' in page
