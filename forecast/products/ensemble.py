@@ -62,8 +62,8 @@ MIN_MEMBERS, MAX_MEMBERS = 2, 200
 
 #: Observed days kept before the origin in each simulated member's frame [days]: the
 #: recent-weather features look back up to 60 days (``days_since_calm``) and 56 days
-#: (``people_per_calm_day_56``).
-HISTORY_DAYS = 120
+#: (``people_per_calm_day_56``), plus margin.
+HISTORY_DAYS = 70
 
 #: Hourly variables an Open-Meteo member takes from the ensemble (the rest, waves
 #: included, come from the deterministic forecast when one is cached).
