@@ -592,15 +592,33 @@ def _crowded() -> tuple[dict, pd.DataFrame]:
     return o, arrivals
 
 
+#: A per-lead skill table like experiment 005's (made-up numbers, for drawing only).
+SKILL_TABLE = {
+    k: {
+        "auc_any": 0.89 - 0.02 * k,
+        "bss_any_vs_climatology_month": 0.49 - 0.05 * k,
+        "basis": "backtest at each lead time on test weather",
+        "fallback": False,
+    }
+    for k in range(1, 17)
+}
+
+
+def _with_skill(o: dict) -> dict:
+    return {**o, "skill_by_lead": ol.skill_summary(SKILL_TABLE)}
+
+
 def _figure(chart: str, variant: str):
     o, arrivals = _crowded()
     if chart == "outlook":
         return report.outlook_figure(o, variant)
+    if chart == "skill":
+        return report.skill_figure(_with_skill(o), variant)
     return report.year_figure(o, arrivals, variant)
 
 
 @pytest.mark.parametrize("variant", ["phone", "desktop"])
-@pytest.mark.parametrize("chart", ["outlook", "year"])
+@pytest.mark.parametrize("chart", ["outlook", "year", "skill"])
 def test_chart_lettering_is_at_least_11_px_where_shown(chart, variant):
     """Smallest text [pt] x shown width [px] / SVG width [pt] >= 11 px (phone: 366 px wide)."""
     fig = _figure(chart, variant)
@@ -613,7 +631,7 @@ def test_chart_lettering_is_at_least_11_px_where_shown(chart, variant):
 
 
 @pytest.mark.parametrize("variant", ["phone", "desktop"])
-@pytest.mark.parametrize("chart", ["outlook", "year"])
+@pytest.mark.parametrize("chart", ["outlook", "year", "skill"])
 def test_chart_text_does_not_collide_and_legend_is_outside_the_plot(chart, variant):
     fig = _figure(chart, variant)
     texts = _texts(fig)
@@ -658,3 +676,28 @@ def test_report_latest_names_the_option_when_the_file_is_damaged(fake, capsys):
         f"outlook {fake / 'out' / 'outlook.json'}: issued_utc is missing. Give an outlook "
         "written by 'forecast outlook', or drop --latest."
     )
+
+
+def test_skill_by_lead_chart_and_per_day_skill_on_the_page():
+    o, arrivals = sample_outlook()
+    pred_days = [dict(d, lead_days=k + 1) for k, d in enumerate(o["days"])]
+    o = _with_skill({**o, "days": pred_days})
+    for d in o["days"]:
+        d["skill"] = {key: v for key, v in SKILL_TABLE[d["lead_days"]].items() if key != "basis"}
+        d["skill"].pop("fallback")
+    fig = report.skill_figure(o, "phone")
+    ax = fig.axes[0]
+    auc, bss = ax.get_lines()[:2]
+    assert list(auc.get_xdata()) == list(range(1, 17))
+    assert auc.get_ydata()[4] == pytest.approx(0.79)
+    assert bss.get_ydata()[-1] == pytest.approx(0.49 - 0.8)
+    html = report.render_html(o, arrivals)
+    assert "<h2>How good each day's forecast is</h2>" in html
+    assert "backtest at each lead time on test weather" in html
+    assert "AUC 0.79, Brier skill +0.24" in html  # day 5 of the table
+    assert html.count("data:image/svg+xml;base64,") == 6  # outlook, skill, year: 2 drawings each
+    # a fallback table (the 1-day headline for every lead) draws lead 1 only
+    fallback = {k: dict(v, fallback=True) for k, v in SKILL_TABLE.items()}
+    fig = report.skill_figure({**o, "skill_by_lead": ol.skill_summary(fallback)}, "phone")
+    assert list(fig.axes[0].get_lines()[0].get_xdata()) == [1]
+    assert report.skill_figure({**o, "skill_by_lead": None}, "phone") is None

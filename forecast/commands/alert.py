@@ -104,6 +104,13 @@ def add_parser(subparsers) -> None:
         help="weather-free (season and recent history only): never exits 0, as it cannot "
         "rule busy nights out",
     )
+    p.add_argument(
+        "--ensemble",
+        choices=("auto", "cached", "none"),
+        default="auto",
+        help="weather ensemble: auto (default: the cached Open-Meteo ensemble when one covers "
+        "the first night, else the deterministic forecast), cached (require it), none",
+    )
     add_now_option(p)
     p.set_defaults(func=run)
 
@@ -165,6 +172,7 @@ def alert_payload(
         "lead_days": outlook.get("lead_days"),
         "backtest_skill": (outlook.get("provenance") or {}).get("backtest_skill"),
         "backtest_skill_text": ol.skill_line(outlook),
+        "ensemble": outlook.get("ensemble"),
     }
 
 
@@ -185,6 +193,18 @@ def format_alert(payload: dict) -> str:
         lines.append(
             f"  {n['night']}: P {n['probability']:.0%}, expected {n['expected_people']:.0f} "
             f"(80 % range {n['range_80'][0]}–{n['range_80'][1]}), {n['rag']}; {n['drivers']}"
+            + (
+                f"; backtest skill at lead {n.get('lead_days', '?')} d: {ol.day_skill_text(n['skill'])}"
+                if "skill" in n
+                else ""
+            )
+        )
+    if payload.get("p_any_night") is not None:
+        n = len(payload.get("nights_in_window") or [])
+        lines.append(
+            f"Chance of more than {payload['threshold_people']} people on at least one of these "
+            f"{n} night{'s' if n != 1 else ''}: {payload['p_any_night']:.0%}"
+            + (" (weather members drawn jointly across nights)" if payload.get("ensemble") else "")
         )
     lines.append(
         f"Made from arrivals to {payload['arrivals_end']}, weather: {payload['weather_label']}"
@@ -227,6 +247,7 @@ def run_alert(args: argparse.Namespace) -> int:
         no_weather=args.no_weather,
         scenarios=False,
         compare=False,
+        ensemble=args.ensemble,
     )
     nights = ol.busy_nights(
         outlook,
@@ -239,6 +260,11 @@ def run_alert(args: argparse.Namespace) -> int:
     payload = alert_payload(
         outlook, nights, args.threshold, args.hours, args.min_probability, reasons, age
     )
+    window = ol.nights_in_window(
+        outlook, pd.Timestamp(outlook["issued_utc"]).to_pydatetime(), args.hours
+    )
+    payload["p_any_night"] = ol.p_any_busy_night(outlook, args.threshold, window)
+    payload["nights_in_window"] = window
     if args.format == "json":
         print(json.dumps(payload, indent=1))
     elif args.format == "csv":

@@ -54,6 +54,33 @@ def add_now_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: ``--ensemble`` choices (as forecast.products.ensemble.MODES; kept here so the parser
+#: needs no product import).
+ENSEMBLE_CHOICES = ("auto", "cached", "simulated", "none")
+
+
+def add_ensemble_options(p: argparse.ArgumentParser) -> None:
+    """``--ensemble`` and ``--members`` (outlook and alert)."""
+    p.add_argument(
+        "--ensemble",
+        choices=ENSEMBLE_CHOICES,
+        default="auto",
+        help="weather ensemble: auto (default: the cached Open-Meteo ensemble for a live "
+        "outlook when one covers the first night, else the deterministic forecast; replays "
+        "use observed weather), cached (require it), simulated (replays: an ensemble "
+        "simulated from the observed station weather, labelled 'simulated forecast "
+        "error'), none",
+    )
+    p.add_argument(
+        "--members",
+        type=number_type(int, 2, 200, unit="members"),
+        default=None,
+        metavar="N",
+        help="ensemble members: of a simulated ensemble (default 51), or the first N of the "
+        "cached one",
+    )
+
+
 def parse_now(text: str | None) -> dt.datetime | None:
     """``--now`` text to a tz-aware UTC datetime (None: the clock)."""
     if not text:

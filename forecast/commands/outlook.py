@@ -16,6 +16,7 @@ from forecast.commands.options import (
     FIRST_DAY,
     FORMATS,
     LAST_DAY,
+    add_ensemble_options,
     add_now_option,
     parse_date,
     parse_now,
@@ -90,6 +91,7 @@ def add_parser(subparsers) -> None:
         "once per station, the first is the primary (default: the bundled 310 Vlissingen "
         "and 340 Woensdrecht)",
     )
+    add_ensemble_options(p)
     add_now_option(p)
     p.add_argument(
         "--no-save",
@@ -105,6 +107,11 @@ def check_conflicts(args: argparse.Namespace) -> None:
         raise ConfigError(
             f"--no-weather and --weather {args.weather} contradict each other: give one "
             "(--weather FILE for a weather-driven outlook, --no-weather for a weather-free one)"
+        )
+    if args.scenario and (args.ensemble not in ("auto", "none") or args.members is not None):
+        raise ConfigError(
+            f"--scenario {args.scenario} runs on observed past weather; --ensemble "
+            f"{args.ensemble} / --members would be ignored: drop them"
         )
     if args.as_of and args.scenario:
         raise ConfigError(
@@ -152,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         no_weather=args.no_weather,
         scenarios=not args.no_scenarios,
         knmi_files=args.knmi_file,
+        ensemble=args.ensemble,
+        n_members=args.members,
     )
     if as_of is None and not args.no_save:
         outlook["saved_to"] = str(ol.save_outlook(outlook))

@@ -12,11 +12,13 @@ import pandas as pd
 from forecast.commands import COMMANDS
 from forecast.commands.options import LAST_DAY, WEATHER_FIRST_DAY, day_type, number_type
 from forecast.errors import ConfigError
+from forecast.sources import ensemble as ens_source
 from forecast.sources import openmeteo as om
 from forecast.sources.sites import parse_sites
+from forecast.stores import ensemble as ensemble_store
 from forecast.stores import weather
 
-_KINDS = ("archive", "marine", "forecast", "historical-forecast")
+_KINDS = ("archive", "marine", "forecast", "historical-forecast", "ensemble")
 #: Days accepted by ``weather update --start/--end`` (Open-Meteo's archive starts 1940).
 WEATHER_DAY = day_type(WEATHER_FIRST_DAY, LAST_DAY)
 
@@ -41,9 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description=(
             "Fetch only what the cache lacks: history kinds ask for the missing days "
             "(chunked by year, one request at a time); 'forecast' stores a new forecast "
-            "run (forecast API + marine forecast). Endpoints can be redirected with "
+            "run (forecast API + marine forecast); 'ensemble' stores the latest run of "
+            "every member of an ensemble forecast (Open-Meteo Ensemble API, default model "
+            "ecmwf_ifs025_ensemble, up to 15 days; --model to choose another), which the "
+            "outlook then uses (--ensemble auto). Endpoints can be redirected with "
             "--base-url or the env vars FORECAST_OPENMETEO_{ARCHIVE,MARINE,FORECAST,"
-            "HISTORICAL_FORECAST}_URL."
+            "HISTORICAL_FORECAST,ENSEMBLE}_URL."
         ),
     )
     up.add_argument("--kind", choices=_KINDS, default="archive", help="source (default archive)")
@@ -119,6 +124,8 @@ def run_update(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= 600):
         raise ConfigError(f"--timeout {args.timeout}: expected a number of seconds > 0, <= 600.")
     kind = args.kind.replace("-", "_")
+    if kind == "ensemble":
+        return run_update_ensemble(args)
     rows = weather.update(
         kind,
         start=args.start.date() if args.start is not None else None,
@@ -137,6 +144,45 @@ def run_update(args: argparse.Namespace) -> int:
     if "ranges" in table:
         table["ranges"] = table["ranges"].map(lambda r: ", ".join(r) if r else "(nothing missing)")
     _print(table, args.format)
+    return 0
+
+
+def run_update_ensemble(args: argparse.Namespace) -> int:
+    """``--kind ensemble``: fetch the latest ensemble run of the model into the cache."""
+    for name in ("start", "end", "marine_url", "marine_model"):
+        if getattr(args, name) is not None:
+            option = "--" + name.replace("_", "-")
+            raise ConfigError(
+                f"{option} does not apply to --kind ensemble (the latest run is fetched, "
+                "without waves); drop it"
+            )
+    days = min(args.forecast_days, ens_source.DEFAULT_FORECAST_DAYS)
+    if days < 1:
+        raise ConfigError("--forecast-days 0: an ensemble needs at least 1 day ahead")
+    written = ensemble_store.update_ensemble(
+        parse_sites(args.sites),
+        models=[args.model] if args.model else ens_source.DEFAULT_MODELS,
+        forecast_days=days,
+        url=args.base_url,
+        policy=om.RetryPolicy(timeout_s=args.timeout),
+    )
+    rows = []
+    for model, path in written.items():
+        ds = ensemble_store.read_file(path)
+        times = pd.DatetimeIndex(ds["time"].values)
+        rows.append(
+            {
+                "kind": "ensemble",
+                "model": model,
+                "members": int(ds.sizes["member"]),
+                "sites": int(ds.sizes["site"]),
+                "from_utc": f"{times.min():%Y-%m-%d %H:%M}",
+                "to_utc": f"{times.max():%Y-%m-%d %H:%M}",
+                "retrieved_utc": str(ds.attrs.get("retrieved_utc", "")),
+                "file": str(path),
+            }
+        )
+    _print(pd.DataFrame(rows), args.format)
     return 0
 
 

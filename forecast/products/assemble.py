@@ -17,10 +17,12 @@ import pandas as pd
 from forecast import config, fileio
 from forecast.errors import ConfigError, ForecastError
 from forecast.model import pipeline as P
+from forecast.products import ensemble as en
 from forecast.products import outlook as ol
 from forecast.products import predictor as pr
 from forecast.products import scenarios as sc
 from forecast.sources.knmi import load_knmi
+from forecast.stores import ensemble as ES
 from forecast.stores import weather as W
 from forecast.stores.arrivals import load_arrivals
 
@@ -194,6 +196,76 @@ def check_replay_day(
         )
 
 
+def check_ensemble_options(
+    ensemble: str,
+    as_of: pd.Timestamp | None,
+    weather_file: Path | None,
+    no_weather: bool,
+    n_members: int | None,
+) -> None:
+    """Refuse an ``--ensemble`` choice that contradicts the other options."""
+    if ensemble not in en.MODES:
+        raise ConfigError(f"--ensemble {ensemble!r}: use one of {', '.join(en.MODES)}")
+    if n_members is not None:
+        en.check_members(n_members)
+        if ensemble in ("none",) or (ensemble == "auto" and as_of is not None):
+            raise ConfigError(
+                f"--members {n_members} needs an ensemble: add --ensemble simulated (replays) "
+                "or --ensemble cached (live), or drop --members"
+            )
+    if ensemble == "simulated" and as_of is None:
+        raise ConfigError(
+            "--ensemble simulated needs --as-of DATE: it simulates a forecast ensemble from "
+            "the observed station weather of past days; for the coming days use --ensemble "
+            "cached (after 'forecast weather update --kind ensemble') or auto"
+        )
+    if ensemble == "cached" and as_of is not None:
+        raise ConfigError(
+            f"--ensemble cached with --as-of {as_of.date()}: only the latest ensemble run is "
+            "cached, not one issued then; use --ensemble simulated for a replay"
+        )
+    if ensemble in ("cached", "simulated"):
+        for name, given in (("--weather", weather_file is not None), ("--no-weather", no_weather)):
+            if given:
+                raise ConfigError(
+                    f"--ensemble {ensemble} and {name} contradict each other: give one"
+                )
+
+
+def cached_ensemble(
+    first_day: pd.Timestamp, required: bool, n_members: int | None
+) -> tuple[object, pd.DatetimeIndex, list[str]]:
+    """The cached ensemble run and the days it covers from ``first_day`` (or None).
+
+    ``required`` (``--ensemble cached``): a missing or short run is a ConfigError saying
+    how to fetch one; otherwise it is a notice and the deterministic forecast is used.
+    """
+    notices: list[str] = []
+    how = "run 'forecast weather update --kind ensemble' while online"
+    try:
+        ds = ES.load_ensemble_latest()
+    except ForecastError as exc:
+        if required:
+            raise ConfigError(f"--ensemble cached: {exc} ({how})") from exc
+        if "no ensemble forecast cached" not in str(exc):
+            notices.append(f"The cached weather ensemble was not used: {exc}")
+        return None, pd.DatetimeIndex([], name="date"), notices
+    days = covered_days(ds, first_day)
+    if len(days) == 0:
+        times = pd.DatetimeIndex(ds["time"].values)
+        why = (
+            f"the cached ensemble ({ds.attrs.get('model', '')}, {times.min():%Y-%m-%d %H:%M} .. "
+            f"{times.max():%Y-%m-%d %H:%M} UTC) does not cover the night before {first_day.date()}"
+        )
+        if required:
+            raise ConfigError(f"--ensemble cached: {why}; {how}")
+        notices.append(f"The weather ensemble was not used: {why}.")
+        return None, days, notices
+    if n_members is not None:
+        ds = ds.isel(member=slice(0, n_members))
+    return ds, days, notices
+
+
 def make_outlook(
     *,
     now_utc: dt.datetime | None = None,
@@ -206,6 +278,8 @@ def make_outlook(
     predict=None,
     random_state: int = 0,
     knmi_files: list[Path] | None = None,
+    ensemble: str = "auto",
+    n_members: int | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Build the outlook from the data on disk (never touches the network).
 
@@ -231,6 +305,14 @@ def make_outlook(
     knmi_files : list of Path, optional
         KNMI station files (one per station, the first primary) for replays, year-end
         scenarios and KNMI-trained models; default the bundled stations.
+    ensemble : {"auto", "cached", "simulated", "none"}
+        Weather ensemble (:data:`forecast.products.ensemble.MODES`): ``auto`` uses the
+        cached Open-Meteo ensemble for a live outlook when one covers the first night
+        (replays: observed weather); ``cached`` requires it; ``simulated`` (replays only)
+        simulates one from the observed station weather; ``none`` never uses one.
+    n_members : int, optional
+        Members of a simulated ensemble (default 51), or the first members of the cached
+        one.
 
     Returns
     -------
@@ -238,6 +320,7 @@ def make_outlook(
         The outlook dictionary and the arrivals known at issue.
     """
 
+    check_ensemble_options(ensemble, as_of, weather_file, no_weather, n_members)
     knmi = load_knmi(knmi_files)
     predict = predict or pr.default_predictor(knmi=knmi)
     issued = ol.issued_now(now_utc)
@@ -256,7 +339,17 @@ def make_outlook(
     source, weather, info, days, notices = choose_weather(
         first_day, weather_file, as_of is not None, no_weather, knmi
     )
-    if as_of is not None:
+    simulated = as_of is not None and ensemble == "simulated"
+    if as_of is not None and simulated:
+        notices.insert(
+            0,
+            f"REPLAY of {first_day.date()}: only arrivals up to {arrivals.index[-1].date()} are used; "
+            f"a {en.LABEL_SIMULATED} made from the observed station weather "
+            f"({station_names(knmi)}) stands in for the forecast: each day's weather is "
+            "uncertain as a forecast issued then would be, by a simulated error, not a "
+            "real forecast's. 'actual' shows what happened.",
+        )
+    elif as_of is not None:
         notices.insert(
             0,
             f"REPLAY of {first_day.date()}: only arrivals up to {arrivals.index[-1].date()} are used; "
@@ -266,15 +359,73 @@ def make_outlook(
         )
     arrivals_end = arrivals.index[-1]
     origin = min(arrivals_end, first_day - pd.Timedelta(days=1))
-    try:
-        pred = predict(
-            days,
-            origin,
-            weather_source=source,
-            weather=weather,
-            arrivals=arrivals,
-            thresholds=thresholds,
+    members, n, ens_info = None, 0, None
+    if simulated:
+        n = n_members or en.DEFAULT_MEMBERS
+        members = en.simulated_members(knmi, origin, days, n, random_state=random_state)
+        ens_info = en.ensemble_info(en.LABEL_SIMULATED, "simulated", n, ol.N_DRAWS)
+        info = dict(info)
+        info["label"] = (
+            f"{en.LABEL_SIMULATED} of {n} members, simulated around the observed weather of "
+            f"{station_names(knmi)} (replay; an observed regional proxy, not Strait weather)"
         )
+    elif (
+        as_of is None and ensemble in ("auto", "cached") and weather_file is None and not no_weather
+    ):
+        ens_ds, ens_days, more = cached_ensemble(first_day, ensemble == "cached", n_members)
+        notices.extend(more)
+        if ens_ds is not None:
+            det = weather if source == "openmeteo" else None
+            if len(ens_days) < ol.CONFIDENT_DAYS:
+                notices.append(
+                    f"The weather ensemble covers only {len(ens_days)} day(s) from "
+                    f"{first_day.date()}; the outlook stops there."
+                )
+            notices[:] = [
+                x for x in notices if not x.startswith("The weather forecast covers only")
+            ]
+            source, days = "openmeteo", ens_days
+            n = int(ens_ds.sizes["member"])
+            members = en.openmeteo_members(ens_ds, det)
+            label = en.openmeteo_label(ens_ds, with_waves=det is not None and "wave_height" in det)
+            ens_info = en.ensemble_info(label, "cached", n, ol.N_DRAWS)
+            info = {
+                "source": "openmeteo",
+                "label": label,
+                "run": str(ens_ds.attrs.get("retrieved_utc") or "") or None,
+                "missing": "",
+            }
+    draws = None
+    try:
+        if members is not None:
+            if isinstance(predict, pr.CachedPredictor):
+                forecast_member = predict.member_forecaster(
+                    days, origin, source, arrivals, thresholds
+                )
+            else:
+
+                def forecast_member(w):
+                    return predict(
+                        days,
+                        origin,
+                        weather_source=source,
+                        weather=w,
+                        arrivals=arrivals,
+                        thresholds=thresholds,
+                    )
+
+            pred, draws = en.ensemble_prediction(
+                forecast_member, members, n, thresholds, random_state=random_state
+            )
+        else:
+            pred = predict(
+                days,
+                origin,
+                weather_source=source,
+                weather=weather,
+                arrivals=arrivals,
+                thresholds=thresholds,
+            )
     except ForecastError as exc:
         if source != "openmeteo":
             raise
@@ -290,7 +441,7 @@ def make_outlook(
             f"({exc}). This outlook is weather-free; fetch the history with 'forecast weather "
             "update --kind archive' and '--kind marine' while online."
         )
-        source, weather = "none", None
+        source, weather, draws, ens_info = "none", None, None, None
         days = days[: ol.CONFIDENT_DAYS]
         info = {
             "source": "none",
@@ -345,6 +496,9 @@ def make_outlook(
         year_end=year_end,
         random_state=random_state,
         notices=notices,
+        draws=draws,
+        ensemble=ens_info,
+        skill=ol.skill_by_lead(source, ensemble=ens_info is not None),
     )
     if compare and as_of is None:
         out["changes"] = ol.compare_outlooks(out, ol.latest_outlook(before_utc=out["issued_utc"]))

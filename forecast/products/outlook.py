@@ -221,30 +221,55 @@ def sample_days(pred: pd.DataFrame, n_draws: int = N_DRAWS, random_state: int = 
 
 
 def total_distribution(
-    pred: pd.DataFrame, n_draws: int = N_DRAWS, random_state: int = 0, levels=(0.1, 0.5, 0.9)
+    pred: pd.DataFrame,
+    n_draws: int = N_DRAWS,
+    random_state: int = 0,
+    levels=(0.1, 0.5, 0.9),
+    draws: np.ndarray | None = None,
+    method: str | None = None,
+    thresholds: Iterable[int] = (),
 ) -> dict:
     """Predictive mean and quantiles of the total people over the rows of ``pred``.
 
-    Monte Carlo from :func:`sample_days` (independent days given the weather).
+    Monte Carlo from :func:`sample_days` (independent days given the weather), or from
+    ``draws`` when given: rows are joint draws of the days (shape ``(n, len(pred))``
+    [people]), e.g. an ensemble's, where each row follows one weather member through all
+    days (:mod:`forecast.products.ensemble`).
 
     Returns
     -------
     dict
-        ``mean``, ``q10``, ``q50``, ``q90`` [people] (rounded), ``n_days``, ``method``.
+        ``mean``, ``q10``, ``q50``, ``q90`` [people] (rounded), ``n_days``, ``method``,
+        and ``p_busy_night`` {N: P(at least one of the days has more than N people)} for
+        each of ``thresholds``.
     """
+    thresholds = tuple(int(n) for n in thresholds)
     if len(pred) == 0:
         return {"n_days": 0, "mean": 0, "q10": 0, "q50": 0, "q90": 0, "method": "no days"}
-    totals = sample_days(pred, n_draws=n_draws, random_state=random_state).sum(axis=1)
+    if draws is None:
+        draws = sample_days(pred, n_draws=n_draws, random_state=random_state)
+        method = method or (
+            f"{n_draws:,} simulated periods (random_state={random_state}), each day drawn from "
+            "its own forecast: no crossing with probability 1 − P(any), else a gamma-distributed "
+            "number matching the day's expected figure and the top of its 80 % range; days are "
+            "treated as independent given the weather"
+        )
+    draws = np.asarray(draws, dtype=float)
+    if draws.ndim != 2 or draws.shape[1] != len(pred):
+        raise DataFormatError(
+            f"draws of shape {draws.shape} do not match the {len(pred)} days of the prediction; "
+            "give one column per day."
+        )
+    totals = draws.sum(axis=1)
     qs = np.quantile(totals, levels)
     out = {"n_days": len(pred), "mean": int(round(float(pred["expected_people"].sum())))}
     for level, q in zip(levels, qs, strict=True):
         out[f"q{int(round(level * 100))}"] = int(round(float(q)))
-    out["method"] = (
-        f"{n_draws:,} simulated periods (random_state={random_state}), each day drawn from its "
-        "own forecast: no crossing with probability 1 − P(any), else a gamma-distributed "
-        "number matching the day's expected figure and the top of its 80 % range; days are "
-        "treated as independent given the weather"
-    )
+    out["method"] = method or f"{len(draws):,} joint draws of the days"
+    if thresholds:
+        out["p_busy_night"] = {
+            str(n): round(float((draws > n).any(axis=1).mean()), 3) for n in thresholds
+        }
     return out
 
 
@@ -402,6 +427,160 @@ def _same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
 
 
 # ---------------------------------------------------------------------------
+# backtest skill by lead time
+# ---------------------------------------------------------------------------
+
+#: Per-lead backtest skill under simulated forecast error (experiment 005), relative
+#: to the repository root. Its ``headline_by_lead`` maps lead "1".."16" [days] to the
+#: headline scores at that lead (``auc_any``, ``bss_any_vs_climatology_month``,
+#: ``crps``, ``coverage_80``, ``reliability_slope_any``, ...), either directly or per
+#: weather source (``{"knmi": {"1": {...}}}``); ``headline_by_lead_ensemble`` (optional)
+#: the same for a run on ensemble weather.
+SKILL_BY_LEAD_FILE = Path("experiments") / "005-forecast-error" / "results.json"
+#: The standard backtest (perfect prognosis, 1 day ahead): the fallback.
+HEADLINE_FILE = Path("experiments") / "001-standard-backtest" / "results.json"
+
+#: Scores kept per lead in the outlook (others in the file are ignored).
+SKILL_KEYS = (
+    "auc_any",
+    "bss_any_vs_climatology_month",
+    "brier_any",
+    "crps",
+    "coverage_80",
+    "reliability_slope_any",
+    "auc_gt_300",
+    "mae",
+    "n",
+)
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _lead_table(block, weather_source: str) -> tuple[dict[int, dict], str | None]:
+    """``{lead: scores}`` from a ``headline_by_lead`` block (flat or per weather source)."""
+    if not isinstance(block, dict) or not block:
+        return {}, None
+    measured_on = None
+    if not all(str(k).isdigit() for k in block):  # keyed by weather source
+        for key in (weather_source, "knmi"):
+            if isinstance(block.get(key), dict):
+                measured_on, block = key, block[key]
+                break
+        else:
+            return {}, None
+    out = {}
+    for k, v in block.items():
+        if str(k).isdigit() and isinstance(v, dict):
+            scores = {
+                key: v[key]
+                for key in SKILL_KEYS
+                if isinstance(v.get(key), int | float)
+                and not isinstance(v.get(key), bool)
+                and np.isfinite(v[key])
+            }
+            if scores:
+                out[int(k)] = scores
+    return dict(sorted(out.items())), measured_on
+
+
+def skill_by_lead(
+    weather_source: str, ensemble: bool = False, root: Path | None = None
+) -> dict[int, dict]:
+    """Backtest skill at each lead time [days] for the outlook's days.
+
+    Read from ``experiments/005-forecast-error/results.json`` (:data:`SKILL_BY_LEAD_FILE`):
+    the skill measured with **simulated forecast error** at each lead, or, with
+    ``ensemble`` and when the run had it, on simulated ensemble weather. When that file
+    (or the weather source's table) is missing, every lead falls back to the standard
+    backtest's headline (perfect prognosis, 1 day ahead), and each entry says so.
+
+    Parameters
+    ----------
+    weather_source : {"knmi", "openmeteo", "none"}
+        The outlook's weather source. Open-Meteo outlooks use the KNMI table (the
+        experiment runs on station weather) and say so.
+    ensemble : bool
+        Prefer the ensemble-weather table (``headline_by_lead_ensemble``).
+    root : Path, optional
+        Repository root (default ``config.REPO_ROOT``; tests pass a folder).
+
+    Returns
+    -------
+    dict of int to dict
+        Lead [days] -> scores (keys of :data:`SKILL_KEYS` present in the file) plus
+        ``basis`` (words: what the scores were measured on) and ``fallback`` (bool).
+        Empty when nothing is available.
+    """
+    root = Path(root) if root is not None else config.REPO_ROOT
+    data = _read_json(root / SKILL_BY_LEAD_FILE) or {}
+    keys = ["headline_by_lead_ensemble", "headline_by_lead"] if ensemble else ["headline_by_lead"]
+    for key in keys:
+        table, measured_on = _lead_table(data.get(key), weather_source)
+        if not table:
+            continue
+        what = "simulated ensemble weather" if key.endswith("ensemble") else None
+        if what is None:
+            what = (
+                "no weather (weather-free model)"
+                if measured_on == "none"
+                else "observed KNMI station weather with simulated forecast error"
+            )
+        basis = f"backtest at each lead time on {what} ({SKILL_BY_LEAD_FILE.as_posix()})"
+        if weather_source == "openmeteo" and measured_on in (None, "knmi"):
+            basis += "; measured with station weather, not the Open-Meteo model used here"
+        return {lead: {**v, "basis": basis, "fallback": False} for lead, v in table.items()}
+    head = (_read_json(root / HEADLINE_FILE) or {}).get("headline", {})
+    head = head.get(weather_source) or head.get("knmi") if isinstance(head, dict) else None
+    if not isinstance(head, dict):
+        return {}
+    scores = {
+        k: head[k]
+        for k in SKILL_KEYS
+        if isinstance(head.get(k), int | float) and not isinstance(head.get(k), bool)
+    }
+    if not scores:
+        return {}
+    basis = (
+        f"per-lead skill not available ({SKILL_BY_LEAD_FILE.as_posix()} missing): the "
+        "standard backtest's headline, measured 1 day ahead on observed weather (perfect "
+        "prognosis), stands in for every lead and flatters the later days"
+    )
+    return {
+        lead: {**scores, "basis": basis, "fallback": True} for lead in range(1, MAX_HORIZON + 1)
+    }
+
+
+def skill_summary(table: dict[int, dict]) -> dict | None:
+    """The per-lead skill table as it is stored in the outlook (JSON keys are text)."""
+    if not table:
+        return None
+    first = next(iter(table.values()))
+    leads = {
+        str(k): {key: v for key, v in row.items() if key not in ("basis", "fallback")}
+        for k, row in table.items()
+    }
+    return {"basis": first["basis"], "fallback": bool(first["fallback"]), "leads": leads}
+
+
+def day_skill_text(skill: dict | None) -> str:
+    """One day's backtest skill in a few words, e.g. ``'AUC 0.86, Brier skill +0.41'``."""
+    if not skill:
+        return "not measured"
+    bits = []
+    if isinstance(skill.get("auc_any"), int | float):
+        bits.append(f"AUC {skill['auc_any']:.2f}")
+    if isinstance(skill.get("bss_any_vs_climatology_month"), int | float):
+        bits.append(f"Brier skill {skill['bss_any_vs_climatology_month']:+.2f}")
+    return ", ".join(bits) or "not measured"
+
+
+# ---------------------------------------------------------------------------
 # the outlook
 # ---------------------------------------------------------------------------
 
@@ -499,11 +678,15 @@ def day_rows(
     thresholds: Iterable[int],
     confident_days: int = CONFIDENT_DAYS,
     actual: pd.DataFrame | None = None,
+    skill: dict[int, dict] | None = None,
 ) -> list[dict]:
     """One dict per day of ``pred`` for the outlook (rounded, with drivers in words).
 
     ``day`` numbers the days of the outlook from 1; ``lead_days`` (when the prediction
     has a ``horizon`` column) is how many days after the last arrivals data the day lies.
+    ``skill`` (:func:`skill_by_lead`) gives each day ``skill``: the backtest scores at its
+    lead time (None beyond the leads measured). Ensemble predictions
+    (:mod:`forecast.products.ensemble`) add ``members``, ``calm_members`` and ``q25``/``q75``.
     """
     thresholds = tuple(thresholds)
     rows = []
@@ -525,6 +708,17 @@ def day_rows(
         }
         if "horizon" in row.index and np.isfinite(float(row["horizon"])):
             item["lead_days"] = int(row["horizon"])  # days after the last arrivals data
+        if skill is not None:
+            lead = item.get("lead_days", horizon)
+            scores = skill.get(int(lead))
+            item["skill"] = (
+                None
+                if scores is None
+                else {k: v for k, v in scores.items() if k not in ("basis", "fallback")}
+            )
+        for key in ("members", "calm_members"):
+            if key in row.index and np.isfinite(float(row[key])):
+                item[key] = int(row[key])
         for n in thresholds:
             item[f"p_gt_{n}"] = round(float(row[f"p_gt_{n}"]), 3)
         if actual is not None and pd.Timestamp(date) in actual.index:
@@ -547,6 +741,9 @@ def build_outlook(
     year_end: dict | None = None,
     random_state: int = 0,
     notices: Iterable[str] = (),
+    draws: np.ndarray | None = None,
+    ensemble: dict | None = None,
+    skill: dict[int, dict] | None = None,
 ) -> dict:
     """Assemble the outlook dictionary from a prediction frame.
 
@@ -574,6 +771,17 @@ def build_outlook(
         Seed of the Monte Carlo week total.
     notices : iterable of str
         Extra notices to print prominently.
+    draws : ndarray, optional
+        Joint draws of the days (``(n, len(pred))`` [people]) for the week total and the
+        busy-night probabilities, e.g. an ensemble mixture's
+        (:func:`forecast.products.ensemble.ensemble_prediction`); default independent
+        draws of each day (:func:`sample_days`).
+    ensemble : dict, optional
+        What the ensemble was (``label``, ``n_members``, ``kind``, ``method``), shown
+        with the weather.
+    skill : dict of int to dict, optional
+        Backtest skill by lead time (:func:`skill_by_lead`): each day gets the skill at
+        its lead, the outlook the whole table (``skill_by_lead``).
 
     Returns
     -------
@@ -586,8 +794,23 @@ def build_outlook(
     weather = dict(weather or {"source": "none"})
     provenance = dict(pred.attrs.get("provenance", {}))
     arrivals_end = pd.Timestamp(arrivals.attrs.get("end_date") or arrivals.index[-1])
-    week = pred.loc[first_day : first_day + pd.Timedelta(days=CONFIDENT_DAYS - 1)]
-    week_total = total_distribution(week, random_state=random_state)
+    in_week = (pred.index >= first_day) & (
+        pred.index <= first_day + pd.Timedelta(days=CONFIDENT_DAYS - 1)
+    )
+    week = pred.loc[in_week]
+    week_draws = None
+    method = None
+    if draws is not None:
+        draws = np.asarray(draws, dtype=float)
+        week_draws = draws[:, np.asarray(in_week)]
+        method = (ensemble or {}).get("method")
+    week_total = total_distribution(
+        week,
+        random_state=random_state,
+        draws=week_draws,
+        method=method,
+        thresholds=thresholds,
+    )
     week_total["from"] = first_day.date().isoformat()
     week_total["to"] = (first_day + pd.Timedelta(days=CONFIDENT_DAYS - 1)).date().isoformat()
     if actual is not None:
@@ -638,7 +861,7 @@ def build_outlook(
             "gap_days": max(0, (first_day - arrivals_end).days - 1),
         },
         "weather": weather,
-        "days": day_rows(pred, first_day, thresholds, actual=actual),
+        "days": day_rows(pred, first_day, thresholds, actual=actual, skill=skill),
         "week": week_total,
         "ytd": year_to_date(arrivals, min(arrivals_end, first_day - pd.Timedelta(days=1))),
         "year_end": year_end,
@@ -647,7 +870,54 @@ def build_outlook(
         "attribution": attribution,
         "changes": None,
     }
+    joint = draws if draws is not None else sample_days(pred, random_state=random_state + 1)
+    out["busy_joint"] = busy_joint(joint, thresholds)
+    if ensemble:
+        out["ensemble"] = dict(ensemble)
+    if skill is not None:
+        out["skill_by_lead"] = skill_summary(skill)
     return clean(out)
+
+
+def busy_joint(draws: np.ndarray, thresholds: Iterable[int]) -> dict[str, list[float]]:
+    """P(at least one of the first k nights has more than N people), k = 1 .. n_days.
+
+    ``draws`` are joint draws of the days (rows; an ensemble's follow one member through
+    all days). Returns ``{str(N): [p_1, ..., p_n]}`` (non-decreasing in k).
+    """
+    draws = np.asarray(draws, dtype=float)
+    out = {}
+    for n in thresholds:
+        over = np.maximum.accumulate(draws > int(n), axis=1) if draws.size else draws > n
+        out[str(int(n))] = [round(float(p), 3) for p in over.mean(axis=0)]
+    return out
+
+
+def nights_in_window(outlook: dict, now_utc: dt.datetime | None, hours: float) -> list[str]:
+    """Dates of the outlook's nights whose departure window overlaps ``[now, now + hours]``."""
+    now = pd.Timestamp(_utc(now_utc))
+    until = now + pd.Timedelta(hours=hours)
+    out = []
+    for d in outlook["days"]:
+        start, end = night_window_utc(pd.Timestamp(d["date"]))
+        if end > now and start < until:
+            out.append(d["date"])
+    return out
+
+
+def p_any_busy_night(outlook: dict, threshold: int, dates: list[str]) -> float | None:
+    """P(more than ``threshold`` people on at least one of ``dates``), drawn jointly.
+
+    ``dates`` must be the outlook's first nights (as :func:`nights_in_window` gives
+    them); None when the outlook has no joint draws for that threshold.
+    """
+    table = (outlook.get("busy_joint") or {}).get(str(int(threshold)))
+    if not table or not dates:
+        return None
+    first = [d["date"] for d in outlook["days"][: len(dates)]]
+    if first != list(dates) or len(dates) > len(table):
+        return None
+    return float(table[len(dates) - 1])
 
 
 # ---------------------------------------------------------------------------
@@ -797,6 +1067,8 @@ def busy_nights(
                     "expected_people": d["expected_people"],
                     "range_80": [d["q10"], d["q90"]],
                     "drivers": d["drivers"],
+                    **({"lead_days": d["lead_days"]} if "lead_days" in d else {}),
+                    **({"skill": d["skill"]} if "skill" in d else {}),
                 }
             )
     return out
@@ -823,6 +1095,9 @@ def provenance_lines(outlook: dict) -> list[str]:
     if w.get("run"):
         wtext += f", run {w['run']}"
     lines.append(f"Weather: {wtext}")
+    ens = outlook.get("ensemble")
+    if ens:
+        lines.append(f"Ensemble: {ens.get('method') or ens.get('label', '')}")
     if p.get("model_trained") or p.get("model"):
         lines.append("Model: " + model_text(p))
     lines.append("Backtest skill: " + skill_line(outlook))
@@ -974,7 +1249,9 @@ def format_table(outlook: dict) -> str:
     lines.append("")
     as_of = outlook["mode"] == "as_of"
     header = ["day", "date", "RAG", "P(any)", "people: median (80% range)", "mean"]
-    header += [f"P(>{n})" for n in thr] + (["actual"] if as_of else ["boats"]) + ["drivers"]
+    header += [f"P(>{n})" for n in thr] + (["actual"] if as_of else ["boats"])
+    with_skill = any("skill" in d for d in outlook["days"])
+    header += (["skill at lead"] if with_skill else []) + ["drivers"]
     rows = []
     for d in outlook["days"]:
         mark = "" if d["confidence"] == "normal" else "*"
@@ -994,6 +1271,8 @@ def format_table(outlook: dict) -> str:
             r.append(str(d.get("actual_people", "?")))
         else:
             r.append(f"{d['expected_boats']:.0f}")
+        if with_skill:
+            r.append(day_skill_text(d.get("skill")))
         r.append(d["drivers"])
         rows.append(r)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
@@ -1015,6 +1294,11 @@ def format_table(outlook: dict) -> str:
     if "actual" in w:
         text += f"; actual {_fmt_int(w['actual'])}"
     lines.append(text)
+    for n, p in (w.get("p_busy_night") or {}).items():
+        lines.append(
+            f"Chance of at least one night with more than {_fmt_int(int(n))} people this week: "
+            f"{p:.0%}" + (" (members drawn jointly across days)" if outlook.get("ensemble") else "")
+        )
     y = outlook["ytd"]
     ytd = f"Year to date {y['year']} (to {y['to']}): {_fmt_int(y['people'])} people"
     prev = sorted(y["same_span"].items())[-2:]
@@ -1029,6 +1313,13 @@ def format_table(outlook: dict) -> str:
     lines.append("")
     lines.append("Made from:")
     lines.extend(f"  {s}" for s in provenance_lines(outlook))
+    sk = outlook.get("skill_by_lead")
+    if with_skill and sk:
+        lines.append(
+            "  Skill at lead: AUC = how often a day with crossings was ranked above one "
+            "without (0.5 = chance, 1 = always); Brier skill = how much better P(any) was "
+            f"than the monthly average (0 = no better, 1 = perfect); {sk['basis']}"
+        )
     for a in outlook["attribution"]:
         lines.append(f"  {a['text']} ({a['url']})")
     return "\n".join(lines)
@@ -1049,8 +1340,17 @@ def year_end_text(ye: dict) -> str:
 
 
 def to_frame(outlook: dict) -> pd.DataFrame:
-    """The outlook's days as a table (one row per day)."""
-    return pd.DataFrame(outlook["days"]).set_index("date")
+    """The outlook's days as a table (one row per day).
+
+    A day's ``skill`` (backtest scores at its lead) becomes ``skill_<score>`` columns.
+    """
+    rows = []
+    for d in outlook["days"]:
+        row = {k: v for k, v in d.items() if k != "skill"}
+        for k, v in (d.get("skill") or {}).items():
+            row[f"skill_{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("date")
 
 
 def to_csv(outlook: dict) -> str:
@@ -1060,6 +1360,11 @@ def to_csv(outlook: dict) -> str:
         f"# arrivals_end={outlook['arrivals']['end_date']}",
     ]
     head.append(f"# weather={outlook['weather'].get('source')}")
+    if outlook.get("ensemble"):
+        ens = outlook["ensemble"]
+        head.append(f"# ensemble={ens.get('label')} ({ens.get('n_members')} members)")
+    if outlook.get("skill_by_lead"):
+        head.append(f"# skill_basis={outlook['skill_by_lead']['basis']}")
     if outlook.get("lead_days"):
         lead = outlook["lead_days"]
         head.append(f"# lead_days={lead[0]}-{lead[1]} (days after the last arrivals data)")

@@ -232,6 +232,7 @@ def validate_outlook(data, where: str = "outlook", option: str = "--outlook") ->
         x = c.obj(x, f"attribution[{i}]")
         c.text(c.get(x, "text", f"attribution[{i}].text"), f"attribution[{i}].text")
         c.url(c.get(x, "url", f"attribution[{i}].url"), f"attribution[{i}].url")
+    _check_ensemble_and_skill(c, data)
     ch = c.get(data, "changes", "changes", optional=True)
     if ch not in (_MISSING, None):
         ch = c.obj(ch, "changes")
@@ -263,6 +264,49 @@ def _check_day(c: _Checker, d: dict, f: str, thresholds: list) -> None:
     for key in ("actual_people", "actual_boats"):
         if (v := d.get(key, _MISSING)) is not _MISSING:
             c.number(v, f"{f}.{key}")
+    for key in ("members", "calm_members", "lead_days"):
+        if (v := d.get(key, _MISSING)) is not _MISSING:
+            c.integer(v, f"{f}.{key}")
+    if (v := d.get("skill", _MISSING)) not in (_MISSING, None):
+        _check_scores(c, c.obj(v, f"{f}.skill"), f"{f}.skill")
+
+
+def _check_scores(c: _Checker, scores: dict, f: str) -> None:
+    """Backtest scores: finite numbers (Brier skill may be negative)."""
+    for k, v in scores.items():
+        c.number(v, f"{f}.{k}", lo=-math.inf)
+
+
+def _check_ensemble_and_skill(c: _Checker, data: dict) -> None:
+    """The optional ensemble, per-lead skill and joint busy-night fields."""
+    ens = data.get("ensemble", _MISSING)
+    if ens not in (_MISSING, None):
+        ens = c.obj(ens, "ensemble")
+        for key in ("label", "method", "kind"):
+            _optional_text(c, ens, key, "ensemble")
+        if (v := ens.get("n_members", _MISSING)) is not _MISSING:
+            c.integer(v, "ensemble.n_members", 1)
+    sk = data.get("skill_by_lead", _MISSING)
+    if sk not in (_MISSING, None):
+        sk = c.obj(sk, "skill_by_lead")
+        c.text(c.get(sk, "basis", "skill_by_lead.basis"), "skill_by_lead.basis")
+        if not isinstance(sk.get("fallback", False), bool):
+            c.fail("skill_by_lead.fallback", "must be true or false", sk.get("fallback"))
+        leads = c.obj(c.get(sk, "leads", "skill_by_lead.leads"), "skill_by_lead.leads")
+        for k, v in leads.items():
+            if not (isinstance(k, str) and k.isdigit() and 0 < int(k) <= 400):
+                c.fail("skill_by_lead.leads", "must be keyed by lead time in days", k)
+            _check_scores(c, c.obj(v, f"skill_by_lead.leads.{k}"), f"skill_by_lead.leads.{k}")
+    week = data.get("week")
+    busy = week.get("p_busy_night", _MISSING) if isinstance(week, dict) else _MISSING
+    if busy not in (_MISSING, None):
+        for k, v in c.obj(busy, "week.p_busy_night").items():
+            c.number(v, f"week.p_busy_night.{k}", 0.0, 1.0)
+    joint = data.get("busy_joint", _MISSING)
+    if joint not in (_MISSING, None):
+        for k, v in c.obj(joint, "busy_joint").items():
+            for i, p in enumerate(c.items(v, f"busy_joint.{k}")):
+                c.number(p, f"busy_joint.{k}[{i}]", 0.0, 1.0)
 
 
 def _check_year_end(c: _Checker, ye: dict) -> None:

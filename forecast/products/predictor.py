@@ -244,6 +244,42 @@ class CachedPredictor:
         pred.attrs["provenance"] = prov
         return pred
 
+    def member_forecaster(
+        self,
+        days,
+        origin,
+        weather_source: str,
+        arrivals: pd.DataFrame,
+        thresholds=config.BUSY_THRESHOLDS,
+    ):
+        """A function weather -> forecast of ``days``, sharing one model fitted at ``origin``.
+
+        For ensembles: the model is fitted (or read from the cache) once here, and each
+        member's weather is only run through it
+        (:func:`forecast.model.pipeline.forecast_days` with ``model=``).
+        """
+        days = pd.DatetimeIndex(days)
+        horizons = train_horizons(days, origin)
+        model = self.model(weather_source, pd.Timestamp(origin), arrivals.loc[:origin], horizons)
+        self._prime(max(days.max(), arrivals.index[-1]))
+
+        def forecast(weather) -> pd.DataFrame:
+            pred = P.forecast_days(
+                days,
+                origin,
+                weather_source=weather_source,
+                weather=weather,
+                arrivals=arrivals,
+                thresholds=thresholds,
+                model=model,
+            )
+            prov = dict(pred.attrs.get("provenance", {}))
+            prov["train_horizons"] = [horizons[0], horizons[-1]]
+            pred.attrs["provenance"] = prov
+            return pred
+
+        return forecast
+
 
 def train_horizons(days, origin) -> tuple[int, ...]:
     """Lead times [days] the model is trained for, given the days to forecast.

@@ -19,7 +19,7 @@ import base64
 import datetime as dt
 import html
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from forecast.features.night import NIGHT_TEXT
 from forecast.products.outlook import (
     CONFIDENT_DAYS,
     busy_nights_all,
+    day_skill_text,
     model_text,
     skill_line,
 )
@@ -384,6 +385,127 @@ def year_figure(
     return fig
 
 
+#: Skill shown against lead time on the page: (key in the per-lead table, legend, colour).
+SKILL_LINES = (
+    ("auc_any", "AUC, any crossing (0.5 = chance)", "#1f4e9e"),
+    ("bss_any_vs_climatology_month", "Brier skill vs monthly average (0 = none)", "#c05a00"),
+)
+
+
+def skill_leads(outlook: dict) -> dict[int, dict]:
+    """The outlook's per-lead skill table ``{lead: scores}`` (empty when it has none).
+
+    A fallback table (the 1-day headline standing in for every lead) gives lead 1 only:
+    the page does not draw a flat line that was never measured.
+    """
+    sk = outlook.get("skill_by_lead") or {}
+    leads = {int(k): v for k, v in (sk.get("leads") or {}).items() if str(k).isdigit()}
+    if sk.get("fallback"):
+        leads = {k: v for k, v in leads.items() if k == 1}
+    return dict(sorted(leads.items()))
+
+
+def skill_figure(outlook: dict, variant: str = "phone") -> Figure | None:
+    """Backtest skill against lead time [days], with the outlook's days marked.
+
+    Lines of :data:`SKILL_LINES` from the outlook's ``skill_by_lead`` (experiment 005:
+    simulated forecast error at each lead); the leads of the outlook's days are shaded.
+    Returns None when the outlook carries no per-lead skill.
+    """
+    style = _style(variant)
+    leads = skill_leads(outlook)
+    if not leads:
+        return None
+    x = np.array(list(leads))
+    day_leads = [int(d["lead_days"]) for d in outlook["days"] if "lead_days" in d]
+    with matplotlib.rc_context({"font.size": style.font}):
+        fig, ax = _figure(style)
+        handles = []
+        values = []
+        for key, label, colour in SKILL_LINES:
+            y = np.array([leads[k].get(key, np.nan) for k in x], dtype=float)
+            if np.isfinite(y).any():
+                (line,) = ax.plot(x, y, marker="o", ms=4, lw=1.8, color=colour, label=label)
+                handles.append(line)
+                values.extend(y[np.isfinite(y)].tolist())
+        if not handles:
+            return None
+        shown = [k for k in day_leads if x.min() - 0.5 <= k <= x.max() + 0.5]
+        if shown:
+            handles.append(
+                ax.axvspan(
+                    min(shown) - 0.5,
+                    max(shown) + 0.5,
+                    color="#999",
+                    alpha=0.15,
+                    lw=0,
+                    label="this outlook's days",
+                )
+            )
+        lo = min(0.0, min(values) - 0.05)
+        ax.set_ylim(lo, 1.0)
+        ax.axhline(0, color="#777", lw=0.8)
+        ax.set_xlim(x.min() - 0.6, max(x.max(), 1) + 0.6)
+        step = 1 if len(x) <= 8 or variant == "desktop" else 3
+        ax.set_xticks(x[::step])
+        ax.set_xlabel("lead time [days after the last arrivals data]")
+        ax.set_ylabel("skill")
+        ax.spines[["top", "right"]].set_visible(False)
+        legend_style = replace(style, legend_columns=1 if variant == "phone" else 3)
+        _legend_below(ax, fig, legend_style, handles, rows_above=3.2)
+    return fig
+
+
+def ensemble_html(o: dict) -> list[str]:
+    """How the weather members agree, in words (nothing without an ensemble)."""
+    ens = o.get("ensemble")
+    if not ens:
+        return []
+    out = [f"<h2>Weather ensemble: {_e(ens.get('label', ''))}</h2>"]
+    calm = [
+        f"{_e(d['weekday'])} {_e(_d(d['date']))}: {_e(d['calm_members'])} of {_e(d['members'])}"
+        for d in o["days"]
+        if "calm_members" in d and "members" in d
+    ]
+    if calm:
+        out.append(
+            "<p>Members with a calm night (the model's calm-night rule): "
+            + "; ".join(calm)
+            + ".</p>"
+        )
+    busy = o["week"].get("p_busy_night") or {}
+    if busy:
+        words = ", ".join(f"more than {_n(int(n))} people: {_e(_pct(p))}" for n, p in busy.items())
+        out.append(
+            f"<p>Chance of at least one such night this week, members drawn jointly across "
+            f"days: {words}.</p>"
+        )
+    out.append(f'<p class="muted">{_e(ens.get("method", ""))}.</p>')
+    return out
+
+
+def skill_html(o: dict) -> list[str]:
+    """The skill-by-lead chart and what it was measured on (nothing without a table)."""
+    sk = o.get("skill_by_lead")
+    figures = {v: skill_figure(o, v) for v in CHART_VARIANTS}
+    if not sk or any(f is None for f in figures.values()):
+        return []
+    out = ["<h2>How good each day's forecast is</h2>"]
+    out.append(
+        _picture(
+            "Backtest skill of the forecast against lead time; this outlook's days shaded",
+            figures,
+        )
+    )
+    out.append(
+        '<p class="muted">Skill at each lead time: '
+        f"{_e(sk.get('basis', ''))}. AUC: how often a night with crossings was ranked "
+        "above one without (0.5 = chance, 1 = always). Brier skill: how much better the "
+        "chance of any crossing was than the monthly average (0 = no better).</p>"
+    )
+    return out
+
+
 def _picture(alt: str, figures: dict[str, Figure]) -> str:
     """A ``<picture>``: the desktop drawing from :data:`DESKTOP_FROM_PX`, else the phone one."""
     desktop = svg_data_uri(figures["desktop"])
@@ -616,6 +738,8 @@ def render_html(
     head = "<thead><tr><th>Day</th><th>RAG</th><th class='n'>P(any)</th><th class='n'>People: median (80 %)</th><th class='n'>Mean</th>"
     head += "".join(f"<th class='n'>P(&gt;{_e(n)})</th>" for n in thr)
     head += "<th class='n'>Actual</th>" if o["mode"] == "as_of" else "<th class='n wide'>Boats</th>"
+    with_skill = any("skill" in d for d in o["days"])
+    head += "<th class='n'>Skill at lead</th>" if with_skill else ""
     head += "<th>Drivers</th></tr></thead>"
     rows = []
     for d in o["days"]:
@@ -636,6 +760,8 @@ def render_html(
             r += f"<td class='n' data-label='actual'>{_e(d.get('actual_people', '?'))}</td>"
         else:
             r += f"<td class='n wide'>{_n(d['expected_boats'], '.0f')}</td>"
+        if with_skill:
+            r += f"<td class='n' data-label='skill'>{_e(day_skill_text(d.get('skill')))}</td>"
         r += f"<td class='drivers'>{_e(d['drivers'])}</td></tr>"
         rows.append(r)
     parts.append(
@@ -643,6 +769,8 @@ def render_html(
     )
     if dashed:
         parts.append(f'<p class="muted">* beyond day {CONFIDENT_DAYS}: lower confidence.</p>')
+    parts.extend(ensemble_html(o))
+    parts.extend(skill_html(o))
 
     # busy nights
     parts.append("<h2>Busy nights</h2>")
