@@ -57,7 +57,8 @@ def test_wave_rule_uses_waves_else_wind_proxy():
         ["2024-01-01", "2024-01-02"], wave_height_max=[0.4, 0.9], wind_speed_10m_mean=[20.0, 2.0]
     )
     assert B.wave_rule_state(X).tolist() == [1, 0]
-    Xw = frame(["2024-01-01", "2024-01-02", "2024-01-03"], wind_speed_10m_mean=[5.0, 7.0, np.nan])
+    # daily station data: mean wind at the coastal primary station <= 10 kn stands in
+    Xw = frame(["2024-01-01", "2024-01-02", "2024-01-03"], wind_speed_10m_mean=[10.0, 10.5, np.nan])
     assert B.wave_rule_state(Xw).tolist() == [1, 0, -1]
 
 
