@@ -271,7 +271,7 @@ def test_stale_assumption_says_what_the_model_was_trained_for():
         "Each day is forecast from the last known day (2026-08-20), 97–103 days ahead; nothing "
         "that happened after 2026-08-20 is used. The model was trained for that lead time (every "
         "past day learnt from what was known 97–103 days before it), so recent crossings count "
-        "for little: these figures are mostly season and darkness."
+        "for little: these figures are mostly season and calendar."
     )
     untrained = ol.stale_assumption("2026-08-20", 97, 103, [1, 7], "openmeteo")
     assert untrained.endswith(
@@ -593,10 +593,10 @@ def test_skill_text():
         "extra": 2.0,
     }
     assert ol.skill_text(headline) == (
-        "(1,200 past days, forecast 1 day ahead) typical error 61 people a day (mean absolute "
-        "error), 5% larger than 'same as a week earlier'; chance of any crossing 31% better than "
-        "the monthly average (Brier skill +0.31); 80 % ranges held the actual figure on 79% of "
-        "days; extra 2"
+        "(1,200 past days, same-day forecasts: issued the morning of the day, arrivals to the "
+        "day before) typical error 61 people a day (the mean forecast; mean absolute error); "
+        "chance of any crossing 31% better than the monthly average (Brier skill +0.31); 80 % "
+        "ranges held the actual figure on 79% of days; extra 2"
     )
     # text entries (the backtest's weather_label) are not scores and are left out
     assert ol.skill_text({"auc_gt_300": 0.734, "weather_label": "none (weather-free)"}) == (
@@ -661,3 +661,23 @@ def test_same_year_scenario_reproduces_every_year_with_weather(data_home):
         lo, hi = s["scenario"]["range_80"]
         assert lo <= actual <= hi, y
         assert s["own_weather"]["expected"] > 0
+
+
+def test_skill_text_prefers_the_median_against_the_zero_forecast():
+    headline = {"mae": 68.2, "mae_median": 61.7, "mae_median_skill_vs_zero": 0.267, "horizon": 2}
+    assert ol.skill_text(headline) == (
+        "(next-day forecasts: issued the morning before, arrivals to two days before) typical "
+        "error 62 people a day (the median forecast; mean absolute error), 27% smaller than "
+        "forecasting zero"
+    )
+
+
+def test_far_outlook_does_not_quote_the_first_leads_skill_as_its_own():
+    o = {
+        "provenance": {"backtest_skill": {"auc_gt_300": 0.9, "horizon": 1}},
+        "lead_days": [103, 109],
+    }
+    assert ol.skill_line(o).startswith(
+        "not measured at this lead: this outlook is 103–109 days ahead of the last data, and "
+        "backtests cover leads of 1–16 days. For comparison, same-day forecasts scored: "
+    )

@@ -287,7 +287,12 @@ def test_alert_exit_codes_and_json(fake, capsys):
     # 2026-11-25 - 2026-08-20: the data age as 'forecast arrivals show' counts it
     assert payload["notices"][0].startswith("OLD DATA: arrivals data end 2026-08-20, 97 days")
     assert payload["lead_days"] == [97, 103]
-    assert payload["backtest_skill_text"].startswith("crps_skill_vs_climatology 0.21")
+    assert payload["backtest_skill_text"].startswith(
+        "not measured at this lead: this outlook is 97"
+    )
+    assert payload["backtest_skill_text"].endswith(
+        "crps_skill_vs_climatology 0.21; brier_skill 0.33"
+    )
     # no alert, but the data are 97 days old and no weather forecast was used: cannot say
     code, out, _ = run(
         capsys, ["alert", "--now", NOW, "--threshold", "300", "--min-probability", "0.2"]

@@ -163,11 +163,12 @@ def test_model_and_skill_lines():
     )
     outlook = {"provenance": {"backtest_skill": {"mae": 99.0, "horizon": 1}}, "lead_days": [1, 7]}
     assert ol.skill_line(outlook) == (
-        "(forecast 1 day ahead) typical error 99 people a day (mean absolute error). "
-        "This outlook is 1–7 days ahead of the last data, so expect less skill than that"
+        "(same-day forecasts: issued the morning of the day, arrivals to the day before) typical "
+        "error 99 people a day (the mean forecast; mean absolute error). This outlook is 1–7 "
+        "days ahead of the last data, so expect less skill than that"
     )
     outlook["lead_days"] = [1, 1]
-    assert ol.skill_line(outlook).endswith("(mean absolute error)")
+    assert ol.skill_line(outlook).endswith("(the mean forecast; mean absolute error)")
 
 
 def test_notices_are_one_line_with_details_behind():

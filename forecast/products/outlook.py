@@ -632,7 +632,7 @@ def stale_assumption(
     ``trained`` is the ``[first, last]`` lead time [days] the model was trained for
     (``provenance['train_horizons']``); None when unknown.
     """
-    what = "season and darkness" if weather_source == "none" else "season and weather"
+    what = "season and calendar" if weather_source == "none" else "season and weather"
     text = (
         f"Each day is forecast from the last known day ({origin}), {h0}–{h1} days ahead; "
         f"nothing that happened after {origin} is used."
@@ -1127,11 +1127,30 @@ def model_text(provenance: dict) -> str:
     return text
 
 
+def lead_name(h: int) -> str:
+    """Backtest lead ``h`` (arrivals to D-h, forecast for D) named by what a user holds.
+
+    The Home Office publishes day D-1's figure on the morning of D, so ``h = 1`` is the
+    forecast read on the morning of the day itself.
+    """
+    if h == 1:
+        return "same-day forecasts: issued the morning of the day, arrivals to the day before"
+    if h == 2:
+        return "next-day forecasts: issued the morning before, arrivals to two days before"
+    return f"forecasts issued {h - 1} days ahead, arrivals to {h} days before"
+
+
 def skill_line(outlook: dict) -> str:
     """The backtest skill in words, with a caveat when this outlook looks further ahead."""
     skill = (outlook.get("provenance") or {}).get("backtest_skill")
     text = skill_text(skill)
     lead = outlook.get("lead_days")
+    if lead and lead[0] > MAX_HORIZON:
+        return (
+            f"not measured at this lead: this outlook is {lead[0]}–{lead[1]} days ahead of the "
+            f"last data, and backtests cover leads of 1–{MAX_HORIZON} days. For comparison, "
+            f"same-day forecasts scored: {text}"
+        )
     if isinstance(skill, dict) and "horizon" in skill and lead and lead[1] > int(skill["horizon"]):
         text += (
             f". This outlook is {lead[0]}–{lead[1]} days ahead of the last data, "
@@ -1157,12 +1176,15 @@ def skill_text(skill: dict | str | None) -> str:
         return float(value) if ok and np.isfinite(value) else None
 
     bits = []
-    mae, mae_skill = num("mae"), num("mae_skill_vs_last_week")
+    mae, mae_skill = num("mae_median"), num("mae_median_skill_vs_zero")
+    point = "the median forecast"
+    if mae is None:
+        mae, mae_skill, point = num("mae"), num("mae_skill_vs_zero"), "the mean forecast"
     if mae is not None:
-        text = f"typical error {mae:.0f} people a day (mean absolute error)"
+        text = f"typical error {mae:.0f} people a day ({point}; mean absolute error)"
         if mae_skill is not None:
             word = "smaller" if mae_skill >= 0 else "larger"
-            text += f", {abs(mae_skill):.0%} {word} than 'same as a week earlier'"
+            text += f", {abs(mae_skill):.0%} {word} than forecasting zero"
         bits.append(text)
     bss = num("bss_any_vs_climatology_month")
     if bss is not None:
@@ -1182,6 +1204,17 @@ def skill_text(skill: dict | str | None) -> str:
         bits.append(f"80 % ranges held the actual figure on {cov:.0%} of days")
     known = {
         "mae",
+        "mae_median",
+        "mae_skill_vs_zero",
+        "mae_median_skill_vs_zero",
+        "mae_skill_vs_best_rule",
+        "mae_median_skill_vs_best_rule",
+        "coverage_80_crossing_days",
+        "coverage_80_zero_days",
+        "share_above_q90",
+        "share_below_q10",
+        "reliability_slope_any",
+        "reliability_slope_gt_300",
         "mae_skill_vs_last_week",
         "bss_any_vs_climatology_month",
         "auc_gt_300",
@@ -1204,8 +1237,7 @@ def skill_text(skill: dict | str | None) -> str:
     if "n" in skill:
         where.append(f"{int(skill['n']):,} past days")
     if "horizon" in skill:
-        h = int(skill["horizon"])
-        where.append(f"forecast {h} day{'s' if h != 1 else ''} ahead")
+        where.append(lead_name(int(skill["horizon"])))
     return (f"({', '.join(where)}) " if where else "") + "; ".join(bits)
 
 
