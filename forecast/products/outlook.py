@@ -408,15 +408,16 @@ def year_to_date(arrivals: pd.DataFrame, up_to: pd.Timestamp) -> dict:
     }
     first_year = arrivals.index[0].year
     for y in range(first_year, year):
-        end_y = _same_day(up_to, y)
+        end_y = same_day(up_to, y)
         part = arrivals.loc[pd.Timestamp(year=y, month=1, day=1) : end_y, "people"]
         if len(part) and arrivals.index[0] <= pd.Timestamp(year=y, month=1, day=1):
             out["same_span"][str(y)] = int(part.sum())
     return out
 
 
-def _same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
+def same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
     """``day`` moved to ``year`` (29 February becomes 28 February)."""
+    day = pd.Timestamp(day)
     if (
         day.month == 2
         and day.day == 29

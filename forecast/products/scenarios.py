@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecast import config
 from forecast.errors import ConfigError
-from forecast.products.outlook import sample_days, total_distribution
+from forecast.products.outlook import same_day, sample_days, total_distribution
 from forecast.products.predictor import CachedPredictor
 
 #: Signature of :func:`forecast.model.pipeline.forecast_days`.
@@ -41,18 +41,6 @@ def weather_label(weather: pd.DataFrame) -> str:
 def default_predictor() -> Predictor:
     """The cached pipeline (:class:`forecast.products.predictor.CachedPredictor`)."""
     return CachedPredictor()
-
-
-def same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
-    """``day`` moved to ``year`` (29 February becomes 28 February)."""
-    day = pd.Timestamp(day)
-    if (
-        day.month == 2
-        and day.day == 29
-        and not pd.Timestamp(year=year, month=1, day=1).is_leap_year
-    ):
-        return pd.Timestamp(year=year, month=2, day=28)
-    return pd.Timestamp(year=year, month=day.month, day=day.day)
 
 
 #: Days of weather before the first target day that the features look back on (KNMI
