@@ -681,3 +681,15 @@ def test_far_outlook_does_not_quote_the_first_leads_skill_as_its_own():
         "not measured at this lead: this outlook is 103–109 days ahead of the last data, and "
         "backtests cover leads of 1–16 days. For comparison, same-day forecasts scored: "
     )
+
+
+def test_busy_nights_are_flagged_beside_the_rag_word():
+    o = build(days=7)
+    o["days"][0]["p_gt_300"], o["days"][1]["p_gt_300"] = 0.25, 0.05
+    text = ol.format_table(o)
+    first, second = (
+        next(line for line in text.splitlines() if line.split()[:2][-1:] == [o["days"][k]["date"]])
+        for k in (0, 1)
+    )
+    assert "25% !" in first and "!" not in second.split()[5:7]
+    assert "Busy nights are flagged separately ('!': P(>300) at least 20%)" in text
