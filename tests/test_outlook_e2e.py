@@ -78,7 +78,7 @@ def test_offline_weather_free_outlook_and_page(home, capsys):
     assert latest["provenance"]["train_horizons"] == [97, 103]
     assert "97–103 days ahead" in text and "The model was trained for that lead time" in text
     assert "for forecasts 97–103 days after the last data" in text
-    assert "This outlook is 97–103 days ahead of the last data, so expect less skill" in text
+    assert "not measured at this lead: this outlook is 97–103 days ahead of the last data" in text
     assert all(d["rag"] in ("red", "amber", "green") for d in latest["days"])
     assert all(d["q10"] <= d["q50"] <= d["q90"] for d in latest["days"])
     assert latest["week"]["q10"] <= latest["week"]["mean"] <= latest["week"]["q90"]
