@@ -36,6 +36,15 @@ from forecast import config
 from forecast.errors import ConfigError, ForecastError
 from forecast.evaluation import metrics as M
 from forecast.evaluation.baselines import default_baselines
+from forecast.evaluation.forecast_weather import (
+    ForecastWeather,
+    QuantileMixture,
+    WeatherError,
+    ensemble_member_rows,
+    replace_weather,
+    row_origins,
+)
+from forecast.evaluation.scheduler import run_tasks
 from forecast.features import build as F
 from forecast.model.crossing import (
     GRID_LEVELS,
@@ -112,6 +121,24 @@ class BacktestSpec:
         Worker processes for the refits (1: this process). Results do not depend on it.
     leakage_checks : int
         Run :func:`assert_no_leakage` at this many refit origins (spread evenly).
+    weather_error : {"none", "published"}
+        ``published``: every row sees the weather of its origin, days after it replaced
+        by simulated forecasts (:mod:`forecast.evaluation.forecast_weather`; KNMI only).
+        Every output of such a run is labelled "simulated forecast error".
+    error_seed : int
+        Seed of the simulated forecasts.
+    error_draws : int
+        Simulated forecasts per training day (``train_weather="forecast"``).
+    train_weather : {"forecast", "observed"}
+        Weather of the training rows under ``weather_error``: simulated forecasts at the
+        row's own lead, or the observed weather (perfect prognosis in training).
+    ensemble_members : int
+        ``>= 2``: test weather is a simulated ensemble of this many members; forecasters
+        that use weather are scored as the mixture over members.
+    scheduler : str or None
+        None: worker processes as set by ``n_jobs``. ``"local"``: a dask LocalCluster of
+        ``n_jobs`` workers; an address (``tcp://host:8786``): the dask scheduler there.
+        Refits run through joblib's dask backend (:mod:`forecast.evaluation.scheduler`).
     """
 
     start: str = "2019-01-01"
@@ -129,6 +156,22 @@ class BacktestSpec:
     n_jobs: int = 1
     train_horizons: Sequence[int] = TRAIN_HORIZONS
     lead_bands: Sequence[Sequence[int]] | None = LEAD_BANDS
+    weather_error: str = "none"
+    error_seed: int = 0
+    error_draws: int = 1
+    train_weather: str = "forecast"
+    ensemble_members: int = 0
+    scheduler: str | None = None
+
+    def error(self) -> WeatherError:
+        """The simulated forecast error of this run (:class:`WeatherError`)."""
+        return WeatherError(
+            mode=self.weather_error,
+            seed=int(self.error_seed),
+            draws=int(self.error_draws),
+            train=self.train_weather,
+            members=int(self.ensemble_members),
+        )
 
     def validate(self) -> None:
         for name in ("start", "end", "train_end"):
@@ -370,6 +413,7 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
     Xall, yall, rows = common["Xall"], common["yall"], common["rows"]
     Xall_model = Xall if src != "none" else select_columns(Xall, "none")
     Xall0 = select_columns(Xall, "none") if Xbig0 is not None else None
+    draw = common.get("draw")
     frames: list[pd.DataFrame] = []
     prev: dict[str, LeadBandModel] = {}
     bands = common["bands"]
@@ -395,10 +439,12 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
             ]
             if spec.baselines:
                 if Xbig0 is not None:
+                    # the weather-free model learns from each training row once (draw 0)
+                    first = slice(None) if draw is None else draw[t.lo : t.hi] == 0
                     wf = LeadBandModel("none", bands, spec.model_params).fit(
-                        _rows(Xbig0, t.lo, t.hi, "none"),
-                        ytr,
-                        boats=btr,
+                        _rows(Xbig0, t.lo, t.hi, "none")[first],
+                        ytr[first],
+                        boats=btr[first],
                         calibration_from=None if t.recalibrate else prev.get(WEATHER_FREE_NAME),
                     )
                     prev[WEATHER_FREE_NAME] = wf
@@ -409,12 +455,56 @@ def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int 
                 for b in default_baselines(weather=src != "none", cfg=common["cfg"]):
                     b.fit(Xtr[once], ytr[once])
                     forecasters.append((b.name, b, Xev))
+            members = common.get("members")
             for name, est, Xe in forecasters:
-                fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
+                if members is None or name == WEATHER_FREE_NAME:
+                    fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
+                else:
+                    fc = mixture_forecast(est, Xe, members[:, t.sel], spec.thresholds)
                 frames.append(_forecast_rows(fc, yev, meta_cols, name))
             if progress is not None:
                 progress(f"refit {t.i + 1}/{n_total} at {t.origin.date()}")
     return frames
+
+
+def mixture_forecast(
+    est, X: pd.DataFrame, members: Sequence[pd.DataFrame], thresholds: Sequence[int]
+) -> pd.DataFrame:
+    """Mixture over ensemble members of ``est``'s forecasts of the rows ``X``.
+
+    ``members[i]``: the weather-table columns of the rows under member ``i`` (they
+    replace those of ``X``). Members are predicted and added one at a time
+    (:class:`QuantileMixture`); a forecaster whose forecasts do not change between the
+    first two members does not use the weather and keeps its single forecast.
+    """
+    mix, first = QuantileMixture(len(X)), None
+    for i, wx in enumerate(members):
+        Xi = replace_weather(X, wx)
+        fc = est.predict_distribution(Xi, thresholds=thresholds, grid=True)
+        if i == 0:
+            first = fc
+        elif i == 1 and fc.equals(first):
+            return first
+        mix.add(fc)
+    return mix.result()
+
+
+class MemberRows:
+    """Weather-table rows of the evaluation rows under each ensemble member (float32),
+    sliced by rows as ``members[:, sel]`` and iterated member by member."""
+
+    def __init__(self, values: np.ndarray, columns: Sequence[str]):
+        self.values, self.columns = values, list(columns)
+
+    def __getitem__(self, key) -> MemberRows:
+        return MemberRows(self.values[key], self.columns)
+
+    def __iter__(self):
+        for v in self.values:
+            yield pd.DataFrame(v, columns=self.columns)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 def _take(X: pd.DataFrame, sel: np.ndarray, weather_source: str) -> pd.DataFrame:
@@ -452,6 +542,10 @@ def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]
         ybig=common["ybig"][:hi],
         bbig=common["bbig"][:hi],
     )
+    if common.get("members") is not None:
+        part["members"] = common["members"][:, sel]
+    if common.get("draw") is not None:
+        part["draw"] = common["draw"][:hi]
     tasks = [
         _Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
         for k, t in enumerate(chunk)
@@ -467,11 +561,27 @@ def _run_refits(
     recalibration; the dearest (latest, most training rows) go first and each worker
     takes the next chunk when it is free, so the workers finish together. Chunk inputs
     are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
-    if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
+    scheduler = common["spec"].scheduler
+    if scheduler is None and (n_jobs <= 1 or len(tasks) < 2 * n_jobs):
         return _refit_chunk(common, tasks, progress, n_total)
-    bounds = _chunk_bounds(tasks, 16 * n_jobs)
+    bounds = _chunk_bounds(tasks, 16 * max(n_jobs, 2))
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
+    if scheduler is not None:  # joblib on a dask cluster; the dearest chunks first
+
+        def report(i: int) -> None:
+            if progress is not None:
+                progress(f"chunk {i + 1}/{len(chunks)}")
+
+        done = run_tasks(
+            _refit_chunk,
+            (_chunk_inputs(common, chunks[k]) for k in todo),
+            scheduler,
+            n_jobs,
+            report,
+        )
+        by_chunk = dict(zip(todo, done, strict=True))
+        return [f for k in range(len(chunks)) for f in by_chunk[k]]
     results: dict[int, list] = {}
     done_refits = 0
     with ExitStack() as stack:
@@ -558,7 +668,7 @@ def _warm_worker() -> None:
 def _worker_pool(spec: BacktestSpec):
     """The worker processes of a rolling backtest with ``n_jobs`` > 1 (None otherwise),
     started at once so that their start-up overlaps the feature building."""
-    if spec.n_jobs <= 1 or spec.train_end is not None:
+    if spec.n_jobs <= 1 or spec.train_end is not None or spec.scheduler is not None:
         yield None
         return
     # spawn, not fork: forking a process that has started OpenMP threads can hang
@@ -655,6 +765,13 @@ def _run(
     )
     for i in sorted(checks):
         assert_no_leakage(feature_fn, arrivals, pd.Timestamp(refits[i]), horizons)
+    werr = spec.error()
+    werr.validate(weather_source, max(max(b) for b in [horizons, *bands]))
+    members = draw = None
+    if werr.active:
+        Xall, Xbig, ybig, bbig, draw, members = forecast_error_rows(
+            weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress
+        )
 
     Xall = Xall.set_index(F.as_dates(rows["date"]))
     Xall.attrs["weather_source"] = weather_source
@@ -682,15 +799,24 @@ def _run(
         "spec": spec,
         "cfg": cfg,
         "bands": bands,
+        "members": members,
+        "draw": draw,
     }
     out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits), pool)
 
     preds = pd.concat(out_frames, ignore_index=True)
     preds = preds[np.isfinite(preds["people"])]
     scores = score_table(preds, spec.thresholds)
+    label = weather_label or WEATHER_LABELS.get(weather_source, weather_source)
     meta = {
         "weather_source": weather_source,
-        "weather_label": weather_label or WEATHER_LABELS.get(weather_source, weather_source),
+        "weather_label": (
+            f"{label.replace(', perfect prognosis', '')}, days after the origin replaced "
+            f"by a {werr.describe()}"
+            if werr.active
+            else label
+        ),
+        "weather_error": werr.to_dict() if werr.active else None,
         "spec": {
             k: (list(v) if isinstance(v, (tuple, list)) else v) for k, v in asdict(spec).items()
         },
@@ -704,6 +830,61 @@ def _run(
         "data_sha256": data_hashes(),
     }
     return BacktestResult(predictions=preds, scores=scores, meta=meta)
+
+
+def forecast_error_rows(weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress):
+    """Evaluation and training rows under simulated forecast error (:class:`WeatherError`).
+
+    Evaluation rows get the weather of their origin (observed up to it, simulated
+    forecasts after it, seed ``werr.seed``); with ``werr.train == "forecast"`` so do the
+    training rows, once per draw (draw 0 shares the evaluation's forecasts, draw ``d``
+    uses the seed ``[seed, d]``), stacked and sorted by date. With ``werr.members``
+    the evaluation rows' weather under each ensemble member is returned as
+    :class:`MemberRows` (the weather of ``Xall`` is then that of a single forecast).
+    ``draw``: the draw of each training row (None with one draw).
+    """
+    max_lead = max(max(b) for b in [horizons, *bands])
+    ev_dates, ev_origins = F.as_dates(rows["date"]), F.as_dates(rows["origin"])
+    tr_dates, tr_origins = F.as_dates(Xbig.index), row_origins(Xbig)
+    train = werr.train == "forecast"
+    fw = ForecastWeather.simulated(weather, max_lead, werr.seed, cfg, werr.table)
+    both = fw.rows(
+        ev_dates.append(tr_dates) if train else ev_dates,
+        ev_origins.append(tr_origins) if train else ev_origins,
+    )
+    Xall = replace_weather(Xall, both.iloc[: len(rows)])
+    if train:
+        parts = [replace_weather(Xbig, both.iloc[len(rows) :])]
+        for d in range(1, werr.draws):
+            if progress is not None:
+                progress(f"simulated forecasts for training, draw {d + 1}/{werr.draws}")
+            fw_d = ForecastWeather.simulated(weather, max_lead, [werr.seed, d], cfg, werr.table)
+            parts.append(replace_weather(Xbig, fw_d.rows(tr_dates, tr_origins)))
+        Xbig = parts[0]
+        if len(parts) > 1:
+            X = pd.concat(parts)
+            order = np.argsort(X.index.to_numpy(), kind="stable")
+            Xbig = X.iloc[order]
+            Xbig.attrs.update(parts[0].attrs)
+            ybig = np.tile(ybig, len(parts))[order]
+            bbig = np.tile(bbig, len(parts))[order]
+            draw = np.repeat(np.arange(len(parts)), len(parts[0]))[order]
+    members = None
+    if not train or werr.draws == 1:
+        draw = None
+    if werr.members:
+        vals, cols = [], None
+        for i, wx in enumerate(
+            ensemble_member_rows(
+                weather, ev_dates, ev_origins, max_lead, werr.members, werr.seed, cfg, werr.table
+            )
+        ):
+            if progress is not None:
+                progress(f"ensemble member {i + 1}/{werr.members}")
+            vals.append(wx.to_numpy(dtype=np.float32))
+            cols = list(wx.columns)
+        members = MemberRows(np.stack(vals), cols)
+    return Xall, Xbig, ybig, bbig, draw, members
 
 
 # ---------------------------------------------------------------------------
