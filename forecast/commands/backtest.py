@@ -14,29 +14,12 @@ from forecast.commands import COMMANDS
 from forecast.commands.options import MAX_LEAD_DAYS, MAX_PEOPLE, day_type, int_list, number_type
 from forecast.errors import ConfigError
 from forecast.evaluation import backtest as B
+from forecast.evaluation import summary as S
+from forecast.evaluation.forecast_weather import ERROR_MODES, TRAIN_WEATHER
+from forecast.evaluation.summary import SCORE_COLUMNS
 from forecast.sources.knmi import load_knmi
 from forecast.stores import weather as W
 from forecast.stores.arrivals import load_arrivals
-
-SCORE_COLUMNS = (
-    "n",
-    "auc_any",
-    "brier_any",
-    "auc_gt_300",
-    "brier_gt_300",
-    "mae",
-    "mae_median",
-    "crps",
-    "wis",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
-    "coverage_80_crossing_days",
-    "share_above_q90",
-    "reliability_slope_gt_300",
-    "mae_skill_vs_zero",
-    "mae_skill_vs_best_rule",
-)
 
 
 def _horizons(text: str) -> list[int]:
@@ -65,50 +48,6 @@ def _thresholds(text: str) -> list[int]:
     out = [parse(x) for x in text.split(",") if x.strip()]
     if not out:
         raise argparse.ArgumentTypeError(f"{text!r}: give whole numbers like 300,500")
-    return out
-
-
-def data_end(arrivals: pd.DataFrame, weather_source: str, weather) -> tuple[pd.Timestamp, str]:
-    """The last day the backtest can score and what limits it (arrivals or weather)."""
-    last, what = arrivals.index[-1], f"the arrivals (to {arrivals.index[-1].date()})"
-    if weather_source == "knmi":
-        w = weather.dropna(subset=["wind_speed_10m_mean"]).index.max()
-        if w < last:
-            last, what = w, f"the KNMI weather (to {w.date()})"
-    elif weather_source == "openmeteo":
-        wind = weather["wind_speed_10m"].notnull().any(dim="site").values
-        times = pd.DatetimeIndex(weather["time"].values)[wind]
-        w = times.max().normalize() - pd.Timedelta(days=1) if len(times) else arrivals.index[0]
-        if w < last:
-            last, what = w, f"the cached Open-Meteo weather (to {w.date()})"
-    return last, what
-
-
-def check_span(args, arrivals: pd.DataFrame, weather) -> None:
-    """Refuse an --end the data do not reach (rather than silently cut the span)."""
-    last, what = data_end(arrivals, args.weather_source, weather)
-    if args.end > last:
-        raise ConfigError(
-            f"--end {args.end.date()} is after the last day with data, {last.date()} "
-            f"(limited by {what}); give --end {last.date()} or earlier, or get more data"
-        )
-
-
-def scored_span(preds: pd.DataFrame, horizons) -> dict:
-    """Per asked lead time: the first and last day actually scored and how many days.
-
-    A lead time with nothing scored (e.g. every origin before ``--train-end``) has
-    ``days`` 0 and ``first``/``last`` None, so no report claims a span it did not score.
-    """
-    model = preds[preds["forecaster"] == B.MODEL_NAME] if "forecaster" in preds else preds
-    out = {}
-    for h in sorted(set(horizons)):
-        d = pd.DatetimeIndex(model.loc[model["horizon"] == h, "date"])
-        out[f"D+{h}"] = {
-            "first": str(d.min().date()) if len(d) else None,
-            "last": str(d.max().date()) if len(d) else None,
-            "days": int(d.nunique()),
-        }
     return out
 
 
@@ -203,6 +142,46 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="worker processes for the refits (default 1; results do not depend on it)",
     )
     p.add_argument(
+        "--weather-error",
+        choices=ERROR_MODES,
+        default="none",
+        help="'published': days after each origin get simulated forecasts (published error "
+        "sizes, docs/forecast-error.md) instead of the observed KNMI weather; every output "
+        "says 'simulated forecast error'",
+    )
+    p.add_argument(
+        "--seed",
+        type=number_type(int, 0, 2**31 - 1),
+        default=0,
+        help="seed of the simulated forecasts",
+    )
+    p.add_argument(
+        "--error-draws",
+        type=number_type(int, 1, 20),
+        default=1,
+        help="simulated forecasts per training day (with --weather-error)",
+    )
+    p.add_argument(
+        "--train-weather",
+        choices=TRAIN_WEATHER,
+        default="forecast",
+        help="weather of the training rows with --weather-error: simulated forecasts at "
+        "their lead (default) or observed",
+    )
+    p.add_argument(
+        "--ensemble-members",
+        type=number_type(int, 0, 100),
+        default=0,
+        help="test on a simulated ensemble of N members, scored as the mixture (with --weather-error)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the refits through joblib on dask: 'local' (a LocalCluster of --jobs workers) "
+        "or a scheduler address such as tcp://127.0.0.1:8786 (default: --jobs processes)",
+    )
+    p.add_argument(
         "--out", default=None, help="folder for scores.csv, skill.csv, results.json and figures"
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -241,11 +220,17 @@ def run(args) -> int:
         baselines=not args.no_baselines,
         recalibrate_every=args.recalibrate_every,
         n_jobs=args.jobs,
+        weather_error=args.weather_error,
+        error_seed=args.seed,
+        error_draws=args.error_draws,
+        train_weather=args.train_weather,
+        ensemble_members=args.ensemble_members,
+        scheduler=args.scheduler,
         **({"lead_bands": args.lead_bands} if "lead_bands" in vars(args) else {}),
     )
     spec.validate()
     arrivals, weather, label = load_inputs(args)
-    check_span(args, arrivals, weather)
+    S.check_span(args.end, args.weather_source, arrivals, weather)
     res = B.run_backtest(
         arrivals,
         args.weather_source,
@@ -255,50 +240,17 @@ def run(args) -> int:
     )
     if args.out:
         B.write_outputs([res], args.out)
-    h = min(args.horizon)
-    scores = res.scores
     if args.format == "json":
-        doc = {
-            "weather_source": res.meta["weather_source"],
-            "weather_label": res.meta["weather_label"],
-            "evaluated": res.meta["evaluated"],
-            "train_end": iso["train_end"],
-            "scored": scored_span(res.predictions, args.horizon),
-            "horizons": list(args.horizon),
-            "lead_bands": res.meta["lead_bands"],
-            "headline": res.headline(h),
-            "scores": {k: v for k, v in B.json_scores(scores).items()},
-            "git_sha": res.meta["git_sha"],
-            "data_sha256": res.meta["data_sha256"],
-        }
-        json.dump(doc, sys.stdout, indent=1, default=B.json_default)
+        json.dump(
+            S.json_document(res, args.horizon, iso["train_end"]),
+            sys.stdout,
+            indent=1,
+            default=B.json_default,
+        )
         print()
-        return 0
-    cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in scores.columns]]
-    if args.format == "csv":
-        scores[cols].to_csv(sys.stdout, index=False, float_format="%.4g")
-        return 0
-    groups = [f"h{x}" for x in args.horizon]
-    table = scores[scores.group.isin(groups)][cols]
-    print(
-        f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
-        f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
-    )
-    for h_, span in scored_span(res.predictions, args.horizon).items():
-        print(
-            f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days"
-            if span["days"]
-            else f"  scored at {h_}: nothing (no origin in the span after the training days)"
-        )
-    print(
-        table.to_string(
-            index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
-        )
-    )
-    hl = res.headline(h)
-    if hl:
-        print(
-            f"\nmodel at D+{h}: Brier skill vs monthly climatology {hl.get('bss_any_vs_climatology_month', float('nan')):.3f}, "
-            f"MAE skill vs same day last week {hl.get('mae_skill_vs_last_week', float('nan')):.3f}"
-        )
+    elif args.format == "csv":
+        cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in res.scores.columns]]
+        res.scores[cols].to_csv(sys.stdout, index=False, float_format="%.4g")
+    else:
+        S.print_table(res, args.horizon)
     return 0

@@ -561,7 +561,7 @@ def _run_refits(
     recalibration; the dearest (latest, most training rows) go first and each worker
     takes the next chunk when it is free, so the workers finish together. Chunk inputs
     are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
-    scheduler = common["spec"].scheduler
+    scheduler = getattr(common.get("spec"), "scheduler", None)
     if scheduler is None and (n_jobs <= 1 or len(tasks) < 2 * n_jobs):
         return _refit_chunk(common, tasks, progress, n_total)
     bounds = _chunk_bounds(tasks, 16 * max(n_jobs, 2))
@@ -832,7 +832,9 @@ def _run(
     return BacktestResult(predictions=preds, scores=scores, meta=meta)
 
 
-def forecast_error_rows(weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress):
+def forecast_error_rows(
+    weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress
+):
     """Evaluation and training rows under simulated forecast error (:class:`WeatherError`).
 
     Evaluation rows get the weather of their origin (observed up to it, simulated

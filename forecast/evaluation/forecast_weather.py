@@ -43,9 +43,9 @@ import pandas as pd
 from forecast.errors import ConfigError
 from forecast.features import build as F
 from forecast.features.forecast_error import (
+    DEFAULT_TABLE,
     LABEL,
     MAX_LEAD,
-    DEFAULT_TABLE,
     ErrorTable,
     simulate_ensemble,
     simulate_forecast,
@@ -144,13 +144,10 @@ class WeatherError:
     def describe(self) -> str:
         """The label of the run's weather: says "simulated forecast error"."""
         ens = f", ensemble of {self.members} members" if self.members else ""
-        return (
-            f"{LABEL} (table {self.table.name}, seed {self.seed}{ens}; training on "
-            + (
-                f"simulated forecasts, {self.draws} draw(s) per day)"
-                if self.train == "forecast"
-                else "observed weather)"
-            )
+        return f"{LABEL} (table {self.table.name}, seed {self.seed}{ens}; training on " + (
+            f"simulated forecasts, {self.draws} draw(s) per day)"
+            if self.train == "forecast"
+            else "observed weather)"
         )
 
     def to_dict(self) -> dict:
@@ -222,13 +219,13 @@ class ForecastWeather:
             frames.append(simulate_forecast(weather, m, rs, table=table))
         return cls(weather, frames, cfg)
 
-    def _record(self, r: int, period: int) -> pd.DataFrame:
-        """The daily record of residue class ``r``: each origin of the class followed by
-        its forecast run, every other day observed."""
-        p = np.arange(len(self.index))
+    def _record(self, r: int, period: int, lo: int = 0, hi: int | None = None) -> pd.DataFrame:
+        """The daily record (days ``lo:hi``) of residue class ``r``: each origin of the
+        class followed by its forecast run, every other day observed."""
+        p = np.arange(len(self.index))[lo:hi]
         lead = (p - r - 1) % period + 1
         lead[lead > self.max_lead] = 0
-        frame = pd.DataFrame(self._values[lead, p, :], index=self.index, columns=self.columns)
+        frame = pd.DataFrame(self._values[lead, p, :], index=self.index[p], columns=self.columns)
         frame.attrs = dict(self.attrs)
         return frame
 
@@ -253,10 +250,15 @@ class ForecastWeather:
             )
         period = self.max_lead + LOOKBACK_DAYS
         cls = np.asarray((origins - self.index[0]).days) % period
+        # only the days the rows look back on (tables of a short span are cheaper)
+        lo = hi = None
+        if len(dates):
+            lo = int(self.index.searchsorted(origins.min() - pd.Timedelta(days=LOOKBACK_DAYS)))
+            hi = int(self.index.searchsorted(dates.max(), side="right"))
         out = None
         for r in np.unique(cls):
             sel = np.flatnonzero(cls == r)
-            table = F.weather_table("knmi", self._record(int(r), period), self.cfg)
+            table = F.weather_table("knmi", self._record(int(r), period, lo, hi), self.cfg)
             part = table.reindex(dates[sel])
             if out is None:
                 out = pd.DataFrame(
@@ -375,4 +377,6 @@ class QuantileMixture:
         for j, name in enumerate(NAMED_LEVELS):
             out[name] = named[:, j]
         grid = self.quantiles(GRID_LEVELS)
-        return pd.concat([out, pd.DataFrame(grid, index=self.index, columns=grid_columns())], axis=1)
+        return pd.concat(
+            [out, pd.DataFrame(grid, index=self.index, columns=grid_columns())], axis=1
+        )

@@ -31,8 +31,10 @@ __all__ = ["dask_client", "run_tasks"]
 
 
 @contextmanager
-def dask_client(scheduler: str, n_workers: int = 2) -> Iterator[Client]:
+def dask_client(scheduler: str, n_workers: int = 2, timeout: float = 10.0) -> Iterator[Client]:
     """A dask client for ``scheduler`` (``"local"`` or an address), closed on exit.
+
+    ``timeout`` [s]: how long to try to reach a scheduler at an address.
 
     Raises
     ------
@@ -59,7 +61,7 @@ def dask_client(scheduler: str, n_workers: int = 2) -> Iterator[Client]:
             cluster.close()
         return
     try:
-        client = Client(scheduler, timeout="10s")
+        client = Client(scheduler, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(
             f"--scheduler {scheduler}: no dask scheduler answered there ({exc}); start one "
