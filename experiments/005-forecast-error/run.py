@@ -64,14 +64,17 @@ def run(names: list[str]) -> None:
     arrivals, weather = load_arrivals(), load_knmi()
     (HERE / "runs").mkdir(exist_ok=True)
     for name in names or list(CONFIG["runs"]):
-        opts = CONFIG["runs"][name]
+        opts = dict(CONFIG["runs"][name])
+        n_jobs = opts.pop("n_jobs", CONFIG["n_jobs"])
+        if "lead_bands" in opts:
+            opts["lead_bands"] = tuple(tuple(b) for b in opts["lead_bands"])
         spec = BacktestSpec(
             start=CONFIG["start"],
             end=CONFIG["end"],
             horizons=tuple(CONFIG["horizons"]),
             refit_every=CONFIG["refit_every"],
             recalibrate_every=CONFIG["recalibrate_every"],
-            n_jobs=CONFIG["n_jobs"],
+            n_jobs=n_jobs,
             error_seed=CONFIG["seed"],
             scheduler=os.environ.get("FORECAST_SCHEDULER") or None,
             **opts,
@@ -80,7 +83,7 @@ def run(names: list[str]) -> None:
         res = run_backtest(arrivals, "knmi", weather, spec, progress=None)
         doc = json_document(res, CONFIG["horizons"], None)
         doc["run"] = name
-        doc["options"] = opts
+        doc["options"] = CONFIG["runs"][name]
         doc["seconds"] = {"wall": time.time() - t0, "cpu_main": time.process_time() - c0}
         doc["load_average"] = os.getloadavg()
         dump(HERE / "runs" / f"{name}.json", doc)

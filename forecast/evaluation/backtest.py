@@ -37,6 +37,7 @@ from forecast.errors import ConfigError, ForecastError
 from forecast.evaluation import metrics as M
 from forecast.evaluation.baselines import default_baselines
 from forecast.evaluation.forecast_weather import (
+    LABEL,
     ForecastWeather,
     QuantileMixture,
     WeatherError,
@@ -46,6 +47,7 @@ from forecast.evaluation.forecast_weather import (
 )
 from forecast.evaluation.scheduler import run_tasks
 from forecast.features import build as F
+from forecast.fileio import write_text, write_with
 from forecast.model.crossing import (
     GRID_LEVELS,
     NAMED_LEVELS,
@@ -1043,10 +1045,22 @@ def write_outputs(
             skills.append(sk.assign(weather_source=src))
         doc["runs"].append({"meta": res.meta, "scores": json_scores(res.scores)})
         doc["headline"][src] = res.headline(int(min(res.meta["spec"]["horizons"])))
-    pd.concat(frames).to_csv(folder / "scores.csv", index=False, float_format="%.5g")
+    write_text(
+        folder / "scores.csv",
+        pd.concat(frames).to_csv(index=False, float_format="%.5g"),
+        "backtest scores",
+    )
     if skills:
-        pd.concat(skills).to_csv(folder / "skill.csv", index=False, float_format="%.5g")
-    (folder / "results.json").write_text(json.dumps(doc, indent=1, default=json_default) + "\n")
+        write_text(
+            folder / "skill.csv",
+            pd.concat(skills).to_csv(index=False, float_format="%.5g"),
+            "backtest skill",
+        )
+    write_text(
+        folder / "results.json",
+        json.dumps(doc, indent=1, default=json_default) + "\n",
+        "backtest results",
+    )
     if figures:
         make_figures(results, folder)
     return doc
@@ -1058,6 +1072,8 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
     written = []
     for res in results:
         src = res.meta["weather_source"]
+        # runs under simulated forecast error say so in every title
+        tag = f"{src}, {LABEL}" if res.meta.get("weather_error") else src
         p = res.predictions
         h1 = int(p["horizon"].min())
         show = [MODEL_NAME, WEATHER_FREE_NAME, "climatology_month", "calm_hours_rule"]
@@ -1074,11 +1090,11 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
             ax.plot(rel.mean_forecast, rel.observed_frequency, marker="o", label=name)
         ax.set_xlabel("forecast P(any crossing)")
         ax.set_ylabel("observed frequency")
-        ax.set_title(f"Reliability, D+{h1}: {src}", fontsize=9)
+        ax.set_title(f"Reliability, D+{h1}: {tag}", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
         path = folder / f"reliability_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
         # predicted vs actual
         g = p[(p.forecaster == MODEL_NAME) & (p.horizon == h1)]
@@ -1089,10 +1105,10 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls="--")
         ax.set_xlabel("expected people (model)")
         ax.set_ylabel("actual people")
-        ax.set_title(f"Predicted vs actual, D+{h1}: {src}", fontsize=9)
+        ax.set_title(f"Predicted vs actual, D+{h1}: {tag}", fontsize=9)
         fig.tight_layout()
         path = folder / f"predicted_vs_actual_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
         # skill by lead time
         sc = res.scores[res.scores.group.str.match(r"^h\d+$")].copy()
@@ -1121,13 +1137,17 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xlabel("lead time [days]")
         ax.set_ylabel("skill (1 - score / reference)")
-        ax.set_title(f"Skill by lead time: {src}", fontsize=9)
+        ax.set_title(f"Skill by lead time: {tag}", fontsize=9)
         ax.legend(fontsize=6)
         fig.tight_layout()
         path = folder / f"skill_by_lead_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
     return written
+
+
+def _save_figure(fig: Figure, path: Path) -> None:
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), "backtest figure")
 
 
 def json_scores(scores: pd.DataFrame) -> dict:
