@@ -56,6 +56,15 @@ CONFIG = json.loads((HERE / "config.json").read_text())
 LABEL = "simulated forecast error"
 
 
+#: Forecasters whose scores a run file keeps (all groups).
+KEEP = ("model", "weather_free_model", "climatology_month", "calm_hours_rule")
+
+
+def slim(doc: dict) -> dict:
+    """The run document with the scores of :data:`KEEP` only (files stay small)."""
+    return dict(doc, scores={k: v for k, v in doc["scores"].items() if k in KEEP})
+
+
 def dump(path: Path, doc: dict) -> None:
     write_text(path, json.dumps(doc, indent=1, default=json_default) + "\n", "experiment result")
 
@@ -86,7 +95,7 @@ def run(names: list[str]) -> None:
         doc["options"] = CONFIG["runs"][name]
         doc["seconds"] = {"wall": time.time() - t0, "cpu_main": time.process_time() - c0}
         doc["load_average"] = os.getloadavg()
-        dump(HERE / "runs" / f"{name}.json", doc)
+        dump(HERE / "runs" / f"{name}.json", slim(doc))
         print(f"{name}: {doc['seconds']['wall']:.0f} s, {doc['weather_label']}", flush=True)
 
 
@@ -103,7 +112,8 @@ def report() -> None:
     for name in CONFIG["runs"]:
         path = HERE / "runs" / f"{name}.json"
         if path.exists():
-            runs[name] = json.loads(path.read_text())
+            runs[name] = slim(json.loads(path.read_text()))
+            dump(path, runs[name])
     head = runs[CONFIG["headline_run"]]
     results = {
         "label": LABEL,
