@@ -35,26 +35,28 @@ from matplotlib.figure import Figure
 from forecast import config
 from forecast.errors import ConfigError, ForecastError
 from forecast.evaluation import metrics as M
-from forecast.evaluation.baselines import default_baselines
 from forecast.evaluation.forecast_weather import (
     LABEL,
     ForecastWeather,
-    QuantileMixture,
     WeatherError,
     ensemble_member_rows,
     replace_weather,
     row_origins,
 )
+from forecast.evaluation.refits import (
+    MODEL_NAME,
+    WEATHER_FREE_NAME,
+    MemberRows,
+    Refit,
+    refit_chunk,
+    warm_worker,
+)
 from forecast.evaluation.scheduler import run_tasks
 from forecast.features import build as F
 from forecast.fileio import write_text, write_with
 from forecast.model.crossing import (
-    GRID_LEVELS,
     NAMED_LEVELS,
-    LeadBandModel,
     check_lead_bands,
-    grid_columns,
-    single_threaded,
 )
 from forecast.model.pipeline import (
     LEAD_BANDS,
@@ -62,7 +64,6 @@ from forecast.model.pipeline import (
     TRAIN_START,
     band_horizons,
     banded_training_rows,
-    select_columns,
     tide_sky_table,
 )
 
@@ -75,10 +76,6 @@ WEATHER_LABELS = {
     "none": "none (weather-free)",
     "synthetic": "synthetic (simulation test only; not real weather)",
 }
-
-#: Name of the main model in result tables.
-MODEL_NAME = "model"
-WEATHER_FREE_NAME = "weather_free_model"
 
 
 class LeakageError(ForecastError):
@@ -366,156 +363,7 @@ def assert_no_leakage(
 # ---------------------------------------------------------------------------
 
 
-def _forecast_rows(
-    fc: pd.DataFrame, y: np.ndarray, meta_cols: pd.DataFrame, name: str
-) -> pd.DataFrame:
-    grid = grid_columns()
-    skip = set(grid)
-    # plain arrays into one DataFrame (the same table as drop/assign/reset_index, faster)
-    out = {fc.index.name or "index": fc.index.to_numpy()}
-    out.update({c: fc[c].to_numpy() for c in fc.columns if c not in skip})
-    q = fc[grid].to_numpy()
-    out["crps"] = M.crps_from_quantiles(y, q, GRID_LEVELS)
-    out["pit_lower"], out["pit_upper"] = M.pit_bounds(y, q)
-    out["people"] = np.asarray(y, dtype=float)
-    out["forecaster"] = name
-    out.update({c: meta_cols[c].to_numpy() for c in meta_cols.columns})
-    return pd.DataFrame(out)
-
-
-def _rows(X: pd.DataFrame, lo: int, hi: int, weather_source: str) -> pd.DataFrame:
-    out = X.iloc[lo:hi]
-    out.attrs["weather_source"] = weather_source
-    return out
-
-
-@dataclass
-class _Refit:
-    """One refit: its number, origin, training rows ``lo:hi`` of the training table,
-    evaluation rows ``sel`` and whether it recomputes the out-of-fold calibration."""
-
-    i: int
-    origin: pd.Timestamp
-    lo: int
-    hi: int
-    sel: np.ndarray
-    recalibrate: bool
-
-
-def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int = 0) -> list:
-    """Fit and predict every forecaster at each refit of ``tasks`` (in order).
-
-    Between recalibrations a refit reuses the calibration of the previous one in the
-    chunk; chunks start at a recalibration, so results do not depend on the chunking.
-    """
-    spec: BacktestSpec = common["spec"]
-    src = common["weather_source"]
-    Xbig, ybig, bbig = common["Xbig"], common["ybig"], common["bbig"]
-    Xbig0 = select_columns(Xbig, "none") if spec.baselines and src != "none" else None
-    Xall, yall, rows = common["Xall"], common["yall"], common["rows"]
-    Xall_model = Xall if src != "none" else select_columns(Xall, "none")
-    Xall0 = select_columns(Xall, "none") if Xbig0 is not None else None
-    draw = common.get("draw")
-    frames: list[pd.DataFrame] = []
-    prev: dict[str, LeadBandModel] = {}
-    bands = common["bands"]
-    # many small fits: OpenMP threads cost more than they give (about 5 times slower on
-    # 2 busy cores); entered once here so the fits do not each pay for it
-    with single_threaded():
-        for t in tasks:
-            ytr, btr = ybig[t.lo : t.hi], bbig[t.lo : t.hi]
-            if len(ytr) == 0 or ytr.max() <= 0 or (ytr > 0).sum() < 10 or len(t.sel) == 0:
-                continue
-            Xtr = _rows(Xbig, t.lo, t.hi, src)
-            meta_cols = rows.iloc[t.sel]
-            yev = yall[t.sel]
-            model = LeadBandModel(src, bands, spec.model_params).fit(
-                Xtr,
-                ytr,
-                boats=btr,
-                calibration_from=None if t.recalibrate else prev.get(MODEL_NAME),
-            )
-            prev[MODEL_NAME] = model
-            forecasters: list[tuple[str, object, pd.DataFrame]] = [
-                (MODEL_NAME, model, _take(Xall_model, t.sel, src))
-            ]
-            if spec.baselines:
-                if Xbig0 is not None:
-                    # the weather-free model learns from each training row once (draw 0)
-                    first = slice(None) if draw is None else draw[t.lo : t.hi] == 0
-                    wf = LeadBandModel("none", bands, spec.model_params).fit(
-                        _rows(Xbig0, t.lo, t.hi, "none")[first],
-                        ytr[first],
-                        boats=btr[first],
-                        calibration_from=None if t.recalibrate else prev.get(WEATHER_FREE_NAME),
-                    )
-                    prev[WEATHER_FREE_NAME] = wf
-                    forecasters.append((WEATHER_FREE_NAME, wf, _take(Xall0, t.sel, "none")))
-                Xev = _take(Xall, t.sel, src)
-                # baselines learn from each training day once (the last band's row)
-                once = ~Xtr.index.duplicated(keep="last")
-                for b in default_baselines(weather=src != "none", cfg=common["cfg"]):
-                    b.fit(Xtr[once], ytr[once])
-                    forecasters.append((b.name, b, Xev))
-            members = common.get("members")
-            for name, est, Xe in forecasters:
-                if members is None or name == WEATHER_FREE_NAME:
-                    fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
-                else:
-                    fc = mixture_forecast(est, Xe, members[:, t.sel], spec.thresholds)
-                frames.append(_forecast_rows(fc, yev, meta_cols, name))
-            if progress is not None:
-                progress(f"refit {t.i + 1}/{n_total} at {t.origin.date()}")
-    return frames
-
-
-def mixture_forecast(
-    est, X: pd.DataFrame, members: Sequence[pd.DataFrame], thresholds: Sequence[int]
-) -> pd.DataFrame:
-    """Mixture over ensemble members of ``est``'s forecasts of the rows ``X``.
-
-    ``members[i]``: the weather-table columns of the rows under member ``i`` (they
-    replace those of ``X``). Members are predicted and added one at a time
-    (:class:`QuantileMixture`); a forecaster whose forecasts do not change between the
-    first two members does not use the weather and keeps its single forecast.
-    """
-    mix, first = QuantileMixture(len(X)), None
-    for i, wx in enumerate(members):
-        Xi = replace_weather(X, wx)
-        fc = est.predict_distribution(Xi, thresholds=thresholds, grid=True)
-        if i == 0:
-            first = fc
-        elif i == 1 and fc.equals(first):
-            return first
-        mix.add(fc)
-    return mix.result()
-
-
-class MemberRows:
-    """Weather-table rows of the evaluation rows under each ensemble member (float32),
-    sliced by rows as ``members[:, sel]`` and iterated member by member."""
-
-    def __init__(self, values: np.ndarray, columns: Sequence[str]):
-        self.values, self.columns = values, list(columns)
-
-    def __getitem__(self, key) -> MemberRows:
-        return MemberRows(self.values[key], self.columns)
-
-    def __iter__(self):
-        for v in self.values:
-            yield pd.DataFrame(v, columns=self.columns)
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-def _take(X: pd.DataFrame, sel: np.ndarray, weather_source: str) -> pd.DataFrame:
-    out = X.iloc[sel]
-    out.attrs["weather_source"] = weather_source
-    return out
-
-
-def _chunk_bounds(tasks: list[_Refit], n_jobs: int) -> list[int]:
+def _chunk_bounds(tasks: list[Refit], n_jobs: int) -> list[int]:
     """Start of each of (at most) ``n_jobs`` chunks of about equal work, each at a
     recalibration, plus the end. The work of a refit grows with its training rows (an
     expanding window makes late refits dearer)."""
@@ -528,7 +376,7 @@ def _chunk_bounds(tasks: list[_Refit], n_jobs: int) -> list[int]:
     return bounds + [len(tasks)]
 
 
-def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]]:
+def _chunk_inputs(common: dict, chunk: list[Refit]) -> tuple[dict, list[Refit]]:
     """Only the rows a chunk needs (less to send to, and hold in, a worker process)."""
     sel = np.concatenate([t.sel for t in chunk])
     pos = np.cumsum([0] + [len(t.sel) for t in chunk])
@@ -549,14 +397,14 @@ def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]
     if common.get("draw") is not None:
         part["draw"] = common["draw"][:hi]
     tasks = [
-        _Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
+        Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
         for k, t in enumerate(chunk)
     ]
     return part, tasks
 
 
 def _run_refits(
-    common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int, pool=None
+    common: dict, tasks: list[Refit], n_jobs: int, progress, n_total: int, pool=None
 ) -> list:
     """Run the refits in this process, or in ``n_jobs`` worker processes (same results as
     one process). The refits are cut into many small chunks, each starting at a
@@ -565,7 +413,7 @@ def _run_refits(
     are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
     scheduler = getattr(common.get("spec"), "scheduler", None)
     if scheduler is None and (n_jobs <= 1 or len(tasks) < 2 * n_jobs):
-        return _refit_chunk(common, tasks, progress, n_total)
+        return refit_chunk(common, tasks, progress, n_total)
     bounds = _chunk_bounds(tasks, 16 * max(n_jobs, 2))
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
@@ -576,7 +424,7 @@ def _run_refits(
                 progress(f"chunk {i + 1}/{len(chunks)}")
 
         done = run_tasks(
-            _refit_chunk,
+            refit_chunk,
             (_chunk_inputs(common, chunks[k]) for k in todo),
             scheduler,
             n_jobs,
@@ -593,7 +441,7 @@ def _run_refits(
         while todo or running:
             while todo and len(running) < n_jobs:
                 k = todo.pop(0)
-                running[pool.submit(_refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
+                running[pool.submit(refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
                 k = running.pop(f)
@@ -645,6 +493,7 @@ def run_backtest(
     """
     spec = spec or BacktestSpec()
     spec.validate()
+    spec.error().validate(weather_source, max(int(h) for h in spec.horizons))  # before the work
     with _worker_pool(spec) as pool:
         return _run(
             arrivals,
@@ -660,12 +509,6 @@ def run_backtest(
         )
 
 
-def _warm_worker() -> None:
-    """Import what a refit needs (run in each new worker while the main process builds
-    the features, so the workers are ready when the refits start): unpickling this
-    function imports this module, and with it the model."""
-
-
 @contextmanager
 def _worker_pool(spec: BacktestSpec):
     """The worker processes of a rolling backtest with ``n_jobs`` > 1 (None otherwise),
@@ -676,7 +519,7 @@ def _worker_pool(spec: BacktestSpec):
     # spawn, not fork: forking a process that has started OpenMP threads can hang
     with ProcessPoolExecutor(spec.n_jobs, mp_context=mp.get_context("spawn")) as pool:
         for _ in range(spec.n_jobs):
-            pool.submit(_warm_worker)
+            pool.submit(warm_worker)
         yield pool
 
 
@@ -789,7 +632,7 @@ def _run(
         )
         lo, hi = int(tdates.searchsorted(tr_start)), int(tdates.searchsorted(R, side="right"))
         sel = by_refit.get(R, np.array([], dtype=int))
-        tasks.append(_Refit(i, R, lo, hi, sel, i % max(1, spec.recalibrate_every) == 0))
+        tasks.append(Refit(i, R, lo, hi, sel, i % max(1, spec.recalibrate_every) == 0))
     common = {
         "Xbig": Xbig,
         "ybig": ybig,
