@@ -131,8 +131,7 @@ def report() -> None:
                 "seconds": r["seconds"],
                 "headline_by_lead": r["headline_by_lead"],
                 "targets": r["targets"],
-                "scores_model": r["scores"]["model"],
-                "scores_weather_free_model": r["scores"].get("weather_free_model", {}),
+                "scores": f"runs/{n}.json",
             }
             for n, r in runs.items()
         },
@@ -141,8 +140,26 @@ def report() -> None:
         "data_sha256": data_hashes(),
     }
     dump(HERE / "results.json", results)
+    # headline table: the headline run, every lead
+    hk = (
+        "auc_any",
+        "bss_any_vs_climatology_month",
+        "crps",
+        "coverage_80",
+        "reliability_slope_any",
+        "mae",
+    )
+    lines = [
+        f"**{CONFIG['headline_run']}** ({LABEL}; `headline_by_lead` of results.json)\n",
+        "| lead [d] | " + " | ".join(hk) + " | weather-free CRPS |",
+        "| --- " * (len(hk) + 2) + "|",
+    ]
+    for k, v in head["headline_by_lead"].items():
+        cells = [v.get(x) for x in hk] + [v.get("crps_weather_free")]
+        lines.append(
+            f"| {k} | " + " | ".join("" if c is None else f"{c:.3f}" for c in cells) + " |"
+        )
     # table: one line per lead, per run the key scores
-    lines = []
     names = list(runs)
     for key, title in KEYS:
         lines.append(f"\n**{title}** (model; weather-free model in the last column)\n")
