@@ -239,7 +239,7 @@ def test_worker_processes_give_the_same_results(arrivals):
 
 def test_refit_chunks_start_at_a_recalibration():
     tasks = [
-        B._Refit(i, pd.Timestamp("2024-01-01"), 0, 0, np.arange(0), i % 3 == 0) for i in range(10)
+        B.Refit(i, pd.Timestamp("2024-01-01"), 0, 0, np.arange(0), i % 3 == 0) for i in range(10)
     ]
     seen = []
 
@@ -249,19 +249,19 @@ def test_refit_chunks_start_at_a_recalibration():
 
     import forecast.evaluation.backtest as mod
 
-    orig = mod._refit_chunk
-    mod._refit_chunk = fake_chunk
+    orig = mod.refit_chunk
+    mod.refit_chunk = fake_chunk
     try:
         B._run_refits({}, tasks, 1, None, 10)
     finally:
-        mod._refit_chunk = orig
+        mod.refit_chunk = orig
     assert seen == [list(range(10))]
     starts = [k for k, t in enumerate(tasks) if t.recalibrate]
     assert starts == [0, 3, 6, 9]
     assert B._chunk_bounds(tasks, 2) == [0, 6, 10]  # equal work: 10 refits of 365 rows
     assert B._chunk_bounds(tasks, 3) == [0, 3, 6, 10]
     # an expanding window: late refits train on more rows, so the first chunk is longer
-    every = [B._Refit(t.i, t.origin, 0, 365, t.sel, True) for t in tasks]
+    every = [B.Refit(t.i, t.origin, 0, 365, t.sel, True) for t in tasks]
     assert B._chunk_bounds(every, 2) == [0, 5, 10]
-    grown = [B._Refit(t.i, t.origin, 0, 3000 * t.i, t.sel, True) for t in tasks]
+    grown = [B.Refit(t.i, t.origin, 0, 3000 * t.i, t.sel, True) for t in tasks]
     assert B._chunk_bounds(grown, 2) == [0, 7, 10]

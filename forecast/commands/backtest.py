@@ -21,30 +21,12 @@ from forecast.commands.options import (
 )
 from forecast.errors import ConfigError
 from forecast.evaluation import backtest as B
-from forecast.evaluation import spans
+from forecast.evaluation import summary as S
+from forecast.evaluation.forecast_weather import ERROR_MODES, TRAIN_WEATHER
+from forecast.evaluation.summary import SCORE_COLUMNS
 from forecast.sources.knmi import load_knmi
 from forecast.stores import weather as W
 from forecast.stores.arrivals import load_arrivals
-
-SCORE_COLUMNS = (
-    "n",
-    "auc_any",
-    "brier_any",
-    "auc_gt_300",
-    "brier_gt_300",
-    "mae",
-    "mae_median",
-    "crps",
-    "wis",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
-    "coverage_80_crossing_days",
-    "share_above_q90",
-    "reliability_slope_gt_300",
-    "mae_skill_vs_zero",
-    "mae_skill_vs_best_rule",
-)
 
 
 def _horizons(text: str) -> list[int]:
@@ -158,6 +140,46 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="worker processes for the refits (default 1; results do not depend on it)",
     )
     p.add_argument(
+        "--weather-error",
+        choices=ERROR_MODES,
+        default="none",
+        help="'published': days after each origin get simulated forecasts (published error "
+        "sizes, docs/forecast-error.md) instead of the observed KNMI weather; every output "
+        "says 'simulated forecast error'",
+    )
+    p.add_argument(
+        "--seed",
+        type=number_type(int, 0, 2**31 - 1),
+        default=0,
+        help="seed of the simulated forecasts",
+    )
+    p.add_argument(
+        "--error-draws",
+        type=number_type(int, 1, 20),
+        default=1,
+        help="simulated forecasts per training day (with --weather-error)",
+    )
+    p.add_argument(
+        "--train-weather",
+        choices=TRAIN_WEATHER,
+        default="forecast",
+        help="weather of the training rows with --weather-error: simulated forecasts at "
+        "their lead (default) or observed",
+    )
+    p.add_argument(
+        "--ensemble-members",
+        type=number_type(int, 0, 100),
+        default=0,
+        help="test on a simulated ensemble of N members, scored as the mixture (with --weather-error)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the refits through joblib on dask: 'local' (a LocalCluster of --jobs workers) "
+        "or a scheduler address such as tcp://127.0.0.1:8786 (default: --jobs processes)",
+    )
+    p.add_argument(
         "--out", default=None, help="folder for scores.csv, skill.csv, results.json and figures"
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -196,11 +218,17 @@ def run(args) -> int:
         baselines=not args.no_baselines,
         recalibrate_every=args.recalibrate_every,
         n_jobs=args.jobs,
+        weather_error=args.weather_error,
+        error_seed=args.seed,
+        error_draws=args.error_draws,
+        train_weather=args.train_weather,
+        ensemble_members=args.ensemble_members,
+        scheduler=args.scheduler,
         **({"lead_bands": args.lead_bands} if "lead_bands" in vars(args) else {}),
     )
     spec.validate()
     arrivals, weather, label = load_inputs(args)
-    spans.check_end(args.end, arrivals, args.weather_source, weather)
+    S.check_span(args.end, args.weather_source, arrivals, weather)
     res = B.run_backtest(
         arrivals,
         args.weather_source,
@@ -210,50 +238,17 @@ def run(args) -> int:
     )
     if args.out:
         B.write_outputs([res], args.out)
-    h = min(args.horizon)
-    scores = res.scores
     if args.format == "json":
-        doc = {
-            "weather_source": res.meta["weather_source"],
-            "weather_label": res.meta["weather_label"],
-            "evaluated": res.meta["evaluated"],
-            "train_end": iso["train_end"],
-            "scored": spans.scored_span(res.predictions, args.horizon),
-            "horizons": list(args.horizon),
-            "lead_bands": res.meta["lead_bands"],
-            "headline": res.headline(h),
-            "scores": {k: v for k, v in B.json_scores(scores).items()},
-            "git_sha": res.meta["git_sha"],
-            "data_sha256": res.meta["data_sha256"],
-        }
-        json.dump(doc, sys.stdout, indent=1, default=B.json_default)
+        json.dump(
+            S.json_document(res, args.horizon, iso["train_end"]),
+            sys.stdout,
+            indent=1,
+            default=B.json_default,
+        )
         print()
-        return 0
-    cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in scores.columns]]
-    if args.format == "csv":
-        scores[cols].to_csv(sys.stdout, index=False, float_format="%.4g")
-        return 0
-    groups = [f"h{x}" for x in args.horizon]
-    table = scores[scores.group.isin(groups)][cols]
-    print(
-        f"Backtest {res.meta['evaluated'][0]}..{res.meta['evaluated'][1]}, weather: "
-        f"{res.meta['weather_label']}, models for lead bands {res.meta['lead_bands']}"
-    )
-    for h_, span in spans.scored_span(res.predictions, args.horizon).items():
-        print(
-            f"  scored at {h_}: {span['first']}..{span['last']}, {span['days']} days"
-            if span["days"]
-            else f"  scored at {h_}: nothing (no origin in the span after the training days)"
-        )
-    print(
-        table.to_string(
-            index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
-        )
-    )
-    hl = res.headline(h)
-    if hl:
-        print(
-            f"\nmodel at D+{h}: Brier skill vs monthly climatology {hl.get('bss_any_vs_climatology_month', float('nan')):.3f}, "
-            f"MAE skill vs same day last week {hl.get('mae_skill_vs_last_week', float('nan')):.3f}"
-        )
+    elif args.format == "csv":
+        cols = ["forecaster", "group", *[c for c in SCORE_COLUMNS if c in res.scores.columns]]
+        res.scores[cols].to_csv(sys.stdout, index=False, float_format="%.4g")
+    else:
+        S.print_table(res, args.horizon)
     return 0

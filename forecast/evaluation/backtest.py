@@ -35,15 +35,28 @@ from matplotlib.figure import Figure
 from forecast import config
 from forecast.errors import ConfigError, ForecastError
 from forecast.evaluation import metrics as M
-from forecast.evaluation.baselines import default_baselines
+from forecast.evaluation.forecast_weather import (
+    LABEL,
+    ForecastWeather,
+    WeatherError,
+    ensemble_member_rows,
+    replace_weather,
+    row_origins,
+)
+from forecast.evaluation.refits import (
+    MODEL_NAME,
+    WEATHER_FREE_NAME,
+    MemberRows,
+    Refit,
+    refit_chunk,
+    warm_worker,
+)
+from forecast.evaluation.scheduler import run_tasks
 from forecast.features import build as F
+from forecast.fileio import write_text, write_with
 from forecast.model.crossing import (
-    GRID_LEVELS,
     NAMED_LEVELS,
-    LeadBandModel,
     check_lead_bands,
-    grid_columns,
-    single_threaded,
 )
 from forecast.model.pipeline import (
     LEAD_BANDS,
@@ -51,7 +64,6 @@ from forecast.model.pipeline import (
     TRAIN_START,
     band_horizons,
     banded_training_rows,
-    select_columns,
     tide_sky_table,
 )
 
@@ -64,10 +76,6 @@ WEATHER_LABELS = {
     "none": "none (weather-free)",
     "synthetic": "synthetic (simulation test only; not real weather)",
 }
-
-#: Name of the main model in result tables.
-MODEL_NAME = "model"
-WEATHER_FREE_NAME = "weather_free_model"
 
 
 class LeakageError(ForecastError):
@@ -112,6 +120,24 @@ class BacktestSpec:
         Worker processes for the refits (1: this process). Results do not depend on it.
     leakage_checks : int
         Run :func:`assert_no_leakage` at this many refit origins (spread evenly).
+    weather_error : {"none", "published"}
+        ``published``: every row sees the weather of its origin, days after it replaced
+        by simulated forecasts (:mod:`forecast.evaluation.forecast_weather`; KNMI only).
+        Every output of such a run is labelled "simulated forecast error".
+    error_seed : int
+        Seed of the simulated forecasts.
+    error_draws : int
+        Simulated forecasts per training day (``train_weather="forecast"``).
+    train_weather : {"forecast", "observed"}
+        Weather of the training rows under ``weather_error``: simulated forecasts at the
+        row's own lead, or the observed weather (perfect prognosis in training).
+    ensemble_members : int
+        ``>= 2``: test weather is a simulated ensemble of this many members; forecasters
+        that use weather are scored as the mixture over members.
+    scheduler : str or None
+        None: worker processes as set by ``n_jobs``. ``"local"``: a dask LocalCluster of
+        ``n_jobs`` workers; an address (``tcp://host:8786``): the dask scheduler there.
+        Refits run through joblib's dask backend (:mod:`forecast.evaluation.scheduler`).
     """
 
     start: str = "2019-01-01"
@@ -129,6 +155,22 @@ class BacktestSpec:
     n_jobs: int = 1
     train_horizons: Sequence[int] = TRAIN_HORIZONS
     lead_bands: Sequence[Sequence[int]] | None = LEAD_BANDS
+    weather_error: str = "none"
+    error_seed: int = 0
+    error_draws: int = 1
+    train_weather: str = "forecast"
+    ensemble_members: int = 0
+    scheduler: str | None = None
+
+    def error(self) -> WeatherError:
+        """The simulated forecast error of this run (:class:`WeatherError`)."""
+        return WeatherError(
+            mode=self.weather_error,
+            seed=int(self.error_seed),
+            draws=int(self.error_draws),
+            train=self.train_weather,
+            members=int(self.ensemble_members),
+        )
 
     def validate(self) -> None:
         for name in ("start", "end", "train_end"):
@@ -321,109 +363,7 @@ def assert_no_leakage(
 # ---------------------------------------------------------------------------
 
 
-def _forecast_rows(
-    fc: pd.DataFrame, y: np.ndarray, meta_cols: pd.DataFrame, name: str
-) -> pd.DataFrame:
-    grid = grid_columns()
-    skip = set(grid)
-    # plain arrays into one DataFrame (the same table as drop/assign/reset_index, faster)
-    out = {fc.index.name or "index": fc.index.to_numpy()}
-    out.update({c: fc[c].to_numpy() for c in fc.columns if c not in skip})
-    q = fc[grid].to_numpy()
-    out["crps"] = M.crps_from_quantiles(y, q, GRID_LEVELS)
-    out["pit_lower"], out["pit_upper"] = M.pit_bounds(y, q)
-    out["people"] = np.asarray(y, dtype=float)
-    out["forecaster"] = name
-    out.update({c: meta_cols[c].to_numpy() for c in meta_cols.columns})
-    return pd.DataFrame(out)
-
-
-def _rows(X: pd.DataFrame, lo: int, hi: int, weather_source: str) -> pd.DataFrame:
-    out = X.iloc[lo:hi]
-    out.attrs["weather_source"] = weather_source
-    return out
-
-
-@dataclass
-class _Refit:
-    """One refit: its number, origin, training rows ``lo:hi`` of the training table,
-    evaluation rows ``sel`` and whether it recomputes the out-of-fold calibration."""
-
-    i: int
-    origin: pd.Timestamp
-    lo: int
-    hi: int
-    sel: np.ndarray
-    recalibrate: bool
-
-
-def _refit_chunk(common: dict, tasks: list[_Refit], progress=None, n_total: int = 0) -> list:
-    """Fit and predict every forecaster at each refit of ``tasks`` (in order).
-
-    Between recalibrations a refit reuses the calibration of the previous one in the
-    chunk; chunks start at a recalibration, so results do not depend on the chunking.
-    """
-    spec: BacktestSpec = common["spec"]
-    src = common["weather_source"]
-    Xbig, ybig, bbig = common["Xbig"], common["ybig"], common["bbig"]
-    Xbig0 = select_columns(Xbig, "none") if spec.baselines and src != "none" else None
-    Xall, yall, rows = common["Xall"], common["yall"], common["rows"]
-    Xall_model = Xall if src != "none" else select_columns(Xall, "none")
-    Xall0 = select_columns(Xall, "none") if Xbig0 is not None else None
-    frames: list[pd.DataFrame] = []
-    prev: dict[str, LeadBandModel] = {}
-    bands = common["bands"]
-    # many small fits: OpenMP threads cost more than they give (about 5 times slower on
-    # 2 busy cores); entered once here so the fits do not each pay for it
-    with single_threaded():
-        for t in tasks:
-            ytr, btr = ybig[t.lo : t.hi], bbig[t.lo : t.hi]
-            if len(ytr) == 0 or ytr.max() <= 0 or (ytr > 0).sum() < 10 or len(t.sel) == 0:
-                continue
-            Xtr = _rows(Xbig, t.lo, t.hi, src)
-            meta_cols = rows.iloc[t.sel]
-            yev = yall[t.sel]
-            model = LeadBandModel(src, bands, spec.model_params).fit(
-                Xtr,
-                ytr,
-                boats=btr,
-                calibration_from=None if t.recalibrate else prev.get(MODEL_NAME),
-            )
-            prev[MODEL_NAME] = model
-            forecasters: list[tuple[str, object, pd.DataFrame]] = [
-                (MODEL_NAME, model, _take(Xall_model, t.sel, src))
-            ]
-            if spec.baselines:
-                if Xbig0 is not None:
-                    wf = LeadBandModel("none", bands, spec.model_params).fit(
-                        _rows(Xbig0, t.lo, t.hi, "none"),
-                        ytr,
-                        boats=btr,
-                        calibration_from=None if t.recalibrate else prev.get(WEATHER_FREE_NAME),
-                    )
-                    prev[WEATHER_FREE_NAME] = wf
-                    forecasters.append((WEATHER_FREE_NAME, wf, _take(Xall0, t.sel, "none")))
-                Xev = _take(Xall, t.sel, src)
-                # baselines learn from each training day once (the last band's row)
-                once = ~Xtr.index.duplicated(keep="last")
-                for b in default_baselines(weather=src != "none", cfg=common["cfg"]):
-                    b.fit(Xtr[once], ytr[once])
-                    forecasters.append((b.name, b, Xev))
-            for name, est, Xe in forecasters:
-                fc = est.predict_distribution(Xe, thresholds=spec.thresholds, grid=True)
-                frames.append(_forecast_rows(fc, yev, meta_cols, name))
-            if progress is not None:
-                progress(f"refit {t.i + 1}/{n_total} at {t.origin.date()}")
-    return frames
-
-
-def _take(X: pd.DataFrame, sel: np.ndarray, weather_source: str) -> pd.DataFrame:
-    out = X.iloc[sel]
-    out.attrs["weather_source"] = weather_source
-    return out
-
-
-def _chunk_bounds(tasks: list[_Refit], n_jobs: int) -> list[int]:
+def _chunk_bounds(tasks: list[Refit], n_jobs: int) -> list[int]:
     """Start of each of (at most) ``n_jobs`` chunks of about equal work, each at a
     recalibration, plus the end. The work of a refit grows with its training rows (an
     expanding window makes late refits dearer)."""
@@ -436,7 +376,7 @@ def _chunk_bounds(tasks: list[_Refit], n_jobs: int) -> list[int]:
     return bounds + [len(tasks)]
 
 
-def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]]:
+def _chunk_inputs(common: dict, chunk: list[Refit]) -> tuple[dict, list[Refit]]:
     """Only the rows a chunk needs (less to send to, and hold in, a worker process)."""
     sel = np.concatenate([t.sel for t in chunk])
     pos = np.cumsum([0] + [len(t.sel) for t in chunk])
@@ -452,26 +392,46 @@ def _chunk_inputs(common: dict, chunk: list[_Refit]) -> tuple[dict, list[_Refit]
         ybig=common["ybig"][:hi],
         bbig=common["bbig"][:hi],
     )
+    if common.get("members") is not None:
+        part["members"] = common["members"][:, sel]
+    if common.get("draw") is not None:
+        part["draw"] = common["draw"][:hi]
     tasks = [
-        _Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
+        Refit(t.i, t.origin, t.lo, t.hi, np.arange(pos[k], pos[k + 1]), t.recalibrate)
         for k, t in enumerate(chunk)
     ]
     return part, tasks
 
 
 def _run_refits(
-    common: dict, tasks: list[_Refit], n_jobs: int, progress, n_total: int, pool=None
+    common: dict, tasks: list[Refit], n_jobs: int, progress, n_total: int, pool=None
 ) -> list:
     """Run the refits in this process, or in ``n_jobs`` worker processes (same results as
     one process). The refits are cut into many small chunks, each starting at a
     recalibration; the dearest (latest, most training rows) go first and each worker
     takes the next chunk when it is free, so the workers finish together. Chunk inputs
     are built only when a chunk is handed out (at most ``n_jobs`` in flight)."""
-    if n_jobs <= 1 or len(tasks) < 2 * n_jobs:
-        return _refit_chunk(common, tasks, progress, n_total)
-    bounds = _chunk_bounds(tasks, 16 * n_jobs)
+    scheduler = getattr(common.get("spec"), "scheduler", None)
+    if scheduler is None and (n_jobs <= 1 or len(tasks) < 2 * n_jobs):
+        return refit_chunk(common, tasks, progress, n_total)
+    bounds = _chunk_bounds(tasks, 16 * max(n_jobs, 2))
     chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     todo = sorted(range(len(chunks)), key=lambda k: -sum(t.hi - t.lo + 365.0 for t in chunks[k]))
+    if scheduler is not None:  # joblib on a dask cluster; the dearest chunks first
+
+        def report(i: int) -> None:
+            if progress is not None:
+                progress(f"chunk {i + 1}/{len(chunks)}")
+
+        done = run_tasks(
+            refit_chunk,
+            (_chunk_inputs(common, chunks[k]) for k in todo),
+            scheduler,
+            n_jobs,
+            report,
+        )
+        by_chunk = dict(zip(todo, done, strict=True))
+        return [f for k in range(len(chunks)) for f in by_chunk[k]]
     results: dict[int, list] = {}
     done_refits = 0
     with ExitStack() as stack:
@@ -481,7 +441,7 @@ def _run_refits(
         while todo or running:
             while todo and len(running) < n_jobs:
                 k = todo.pop(0)
-                running[pool.submit(_refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
+                running[pool.submit(refit_chunk, *_chunk_inputs(common, chunks[k]))] = k
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
                 k = running.pop(f)
@@ -533,6 +493,7 @@ def run_backtest(
     """
     spec = spec or BacktestSpec()
     spec.validate()
+    spec.error().validate(weather_source, max(int(h) for h in spec.horizons))  # before the work
     with _worker_pool(spec) as pool:
         return _run(
             arrivals,
@@ -548,23 +509,17 @@ def run_backtest(
         )
 
 
-def _warm_worker() -> None:
-    """Import what a refit needs (run in each new worker while the main process builds
-    the features, so the workers are ready when the refits start): unpickling this
-    function imports this module, and with it the model."""
-
-
 @contextmanager
 def _worker_pool(spec: BacktestSpec):
     """The worker processes of a rolling backtest with ``n_jobs`` > 1 (None otherwise),
     started at once so that their start-up overlaps the feature building."""
-    if spec.n_jobs <= 1 or spec.train_end is not None:
+    if spec.n_jobs <= 1 or spec.train_end is not None or spec.scheduler is not None:
         yield None
         return
     # spawn, not fork: forking a process that has started OpenMP threads can hang
     with ProcessPoolExecutor(spec.n_jobs, mp_context=mp.get_context("spawn")) as pool:
         for _ in range(spec.n_jobs):
-            pool.submit(_warm_worker)
+            pool.submit(warm_worker)
         yield pool
 
 
@@ -655,6 +610,13 @@ def _run(
     )
     for i in sorted(checks):
         assert_no_leakage(feature_fn, arrivals, pd.Timestamp(refits[i]), horizons)
+    werr = spec.error()
+    werr.validate(weather_source, max(max(b) for b in [horizons, *bands]))
+    members = draw = None
+    if werr.active:
+        Xall, Xbig, ybig, bbig, draw, members = forecast_error_rows(
+            weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress
+        )
 
     Xall = Xall.set_index(F.as_dates(rows["date"]))
     Xall.attrs["weather_source"] = weather_source
@@ -670,7 +632,7 @@ def _run(
         )
         lo, hi = int(tdates.searchsorted(tr_start)), int(tdates.searchsorted(R, side="right"))
         sel = by_refit.get(R, np.array([], dtype=int))
-        tasks.append(_Refit(i, R, lo, hi, sel, i % max(1, spec.recalibrate_every) == 0))
+        tasks.append(Refit(i, R, lo, hi, sel, i % max(1, spec.recalibrate_every) == 0))
     common = {
         "Xbig": Xbig,
         "ybig": ybig,
@@ -682,15 +644,24 @@ def _run(
         "spec": spec,
         "cfg": cfg,
         "bands": bands,
+        "members": members,
+        "draw": draw,
     }
     out_frames = _run_refits(common, tasks, spec.n_jobs, progress, len(refits), pool)
 
     preds = pd.concat(out_frames, ignore_index=True)
     preds = preds[np.isfinite(preds["people"])]
     scores = score_table(preds, spec.thresholds)
+    label = weather_label or run_weather_label(weather_source, weather)
     meta = {
         "weather_source": weather_source,
-        "weather_label": weather_label or run_weather_label(weather_source, weather),
+        "weather_label": (
+            f"{label.replace(', perfect prognosis', '')}, days after the origin replaced "
+            f"by a {werr.describe()}"
+            if werr.active
+            else label
+        ),
+        "weather_error": werr.to_dict() if werr.active else None,
         "spec": {
             k: (list(v) if isinstance(v, (tuple, list)) else v) for k, v in asdict(spec).items()
         },
@@ -724,6 +695,63 @@ def weather_files(weather) -> list[Path]:
         Path(p) for p in attrs.get("paths", []) or ([attrs["path"]] if attrs.get("path") else [])
     ]
     return paths
+
+
+def forecast_error_rows(
+    weather, werr, cfg, rows, Xall, Xbig, ybig, bbig, bands, horizons, progress
+):
+    """Evaluation and training rows under simulated forecast error (:class:`WeatherError`).
+
+    Evaluation rows get the weather of their origin (observed up to it, simulated
+    forecasts after it, seed ``werr.seed``); with ``werr.train == "forecast"`` so do the
+    training rows, once per draw (draw 0 shares the evaluation's forecasts, draw ``d``
+    uses the seed ``[seed, d]``), stacked and sorted by date. With ``werr.members``
+    the evaluation rows' weather under each ensemble member is returned as
+    :class:`MemberRows` (the weather of ``Xall`` is then that of a single forecast).
+    ``draw``: the draw of each training row (None with one draw).
+    """
+    max_lead = max(max(b) for b in [horizons, *bands])
+    ev_dates, ev_origins = F.as_dates(rows["date"]), F.as_dates(rows["origin"])
+    tr_dates, tr_origins = F.as_dates(Xbig.index), row_origins(Xbig)
+    train = werr.train == "forecast"
+    fw = ForecastWeather.simulated(weather, max_lead, werr.seed, cfg, werr.table)
+    both = fw.rows(
+        ev_dates.append(tr_dates) if train else ev_dates,
+        ev_origins.append(tr_origins) if train else ev_origins,
+    )
+    Xall = replace_weather(Xall, both.iloc[: len(rows)])
+    if train:
+        parts = [replace_weather(Xbig, both.iloc[len(rows) :])]
+        for d in range(1, werr.draws):
+            if progress is not None:
+                progress(f"simulated forecasts for training, draw {d + 1}/{werr.draws}")
+            fw_d = ForecastWeather.simulated(weather, max_lead, [werr.seed, d], cfg, werr.table)
+            parts.append(replace_weather(Xbig, fw_d.rows(tr_dates, tr_origins)))
+        Xbig = parts[0]
+        if len(parts) > 1:
+            X = pd.concat(parts)
+            order = np.argsort(X.index.to_numpy(), kind="stable")
+            Xbig = X.iloc[order]
+            Xbig.attrs.update(parts[0].attrs)
+            ybig = np.tile(ybig, len(parts))[order]
+            bbig = np.tile(bbig, len(parts))[order]
+            draw = np.repeat(np.arange(len(parts)), len(parts[0]))[order]
+    members = None
+    if not train or werr.draws == 1:
+        draw = None
+    if werr.members:
+        vals, cols = [], None
+        for i, wx in enumerate(
+            ensemble_member_rows(
+                weather, ev_dates, ev_origins, max_lead, werr.members, werr.seed, cfg, werr.table
+            )
+        ):
+            if progress is not None:
+                progress(f"ensemble member {i + 1}/{werr.members}")
+            vals.append(wx.to_numpy(dtype=np.float32))
+            cols = list(wx.columns)
+        members = MemberRows(np.stack(vals), cols)
+    return Xall, Xbig, ybig, bbig, draw, members
 
 
 # ---------------------------------------------------------------------------
@@ -884,10 +912,22 @@ def write_outputs(
             skills.append(sk.assign(weather_source=src))
         doc["runs"].append({"meta": res.meta, "scores": json_scores(res.scores)})
         doc["headline"][src] = res.headline(int(min(res.meta["spec"]["horizons"])))
-    pd.concat(frames).to_csv(folder / "scores.csv", index=False, float_format="%.5g")
+    write_text(
+        folder / "scores.csv",
+        pd.concat(frames).to_csv(index=False, float_format="%.5g"),
+        "backtest scores",
+    )
     if skills:
-        pd.concat(skills).to_csv(folder / "skill.csv", index=False, float_format="%.5g")
-    (folder / "results.json").write_text(json.dumps(doc, indent=1, default=json_default) + "\n")
+        write_text(
+            folder / "skill.csv",
+            pd.concat(skills).to_csv(index=False, float_format="%.5g"),
+            "backtest skill",
+        )
+    write_text(
+        folder / "results.json",
+        json.dumps(doc, indent=1, default=json_default) + "\n",
+        "backtest results",
+    )
     if figures:
         make_figures(results, folder)
     return doc
@@ -899,6 +939,8 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
     written = []
     for res in results:
         src = res.meta["weather_source"]
+        # runs under simulated forecast error say so in every title
+        tag = f"{src}, {LABEL}" if res.meta.get("weather_error") else src
         p = res.predictions
         h1 = int(p["horizon"].min())
         show = [MODEL_NAME, WEATHER_FREE_NAME, "climatology_month", "calm_hours_rule"]
@@ -915,11 +957,11 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
             ax.plot(rel.mean_forecast, rel.observed_frequency, marker="o", label=name)
         ax.set_xlabel("forecast P(any crossing)")
         ax.set_ylabel("observed frequency")
-        ax.set_title(f"Reliability, D+{h1}: {src}", fontsize=9)
+        ax.set_title(f"Reliability, D+{h1}: {tag}", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
         path = folder / f"reliability_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
         # predicted vs actual
         g = p[(p.forecaster == MODEL_NAME) & (p.horizon == h1)]
@@ -930,10 +972,10 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls="--")
         ax.set_xlabel("expected people (model)")
         ax.set_ylabel("actual people")
-        ax.set_title(f"Predicted vs actual, D+{h1}: {src}", fontsize=9)
+        ax.set_title(f"Predicted vs actual, D+{h1}: {tag}", fontsize=9)
         fig.tight_layout()
         path = folder / f"predicted_vs_actual_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
         # skill by lead time
         sc = res.scores[res.scores.group.str.match(r"^h\d+$")].copy()
@@ -962,13 +1004,17 @@ def make_figures(results: Sequence[BacktestResult], folder: str | Path) -> list[
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xlabel("lead time [days]")
         ax.set_ylabel("skill (1 - score / reference)")
-        ax.set_title(f"Skill by lead time: {src}", fontsize=9)
+        ax.set_title(f"Skill by lead time: {tag}", fontsize=9)
         ax.legend(fontsize=6)
         fig.tight_layout()
         path = folder / f"skill_by_lead_{src}.png"
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
         written.append(path)
     return written
+
+
+def _save_figure(fig: Figure, path: Path) -> None:
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), "backtest figure")
 
 
 def json_scores(scores: pd.DataFrame) -> dict:
