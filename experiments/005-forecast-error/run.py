@@ -122,6 +122,11 @@ def report() -> None:
         "headline_run": CONFIG["headline_run"],
         "weather_label": head["weather_label"],
         "headline_by_lead": head["headline_by_lead"],
+        # what the outlook's own model does under forecast error: trained on observed
+        # weather, fed forecasts (and, with --ensemble, the mixture over members)
+        "outlook_run": CONFIG["outlook_run"],
+        "headline_by_lead_outlook": runs[CONFIG["outlook_run"]]["headline_by_lead"],
+        "headline_by_lead_ensemble": runs[CONFIG["outlook_ensemble_run"]]["headline_by_lead"],
         "targets": head["targets"],
         "runs": {
             n: {

@@ -520,7 +520,11 @@ def skill_by_lead(
     """
     root = Path(root) if root is not None else config.REPO_ROOT
     data = _read_json(root / SKILL_BY_LEAD_FILE) or {}
-    keys = ["headline_by_lead_ensemble", "headline_by_lead"] if ensemble else ["headline_by_lead"]
+    keys = (
+        ["headline_by_lead_ensemble", "headline_by_lead_outlook", "headline_by_lead"]
+        if ensemble
+        else ["headline_by_lead_outlook", "headline_by_lead"]
+    )
     for key in keys:
         table, measured_on = _lead_table(data.get(key), weather_source)
         if not table:
