@@ -218,31 +218,18 @@ class CachedPredictor:
         the days known then and reuse it for later origins, e.g. monthly refits across a
         year of weekly forecasts. CrossingModel fits and predicts single-threaded itself.
         """
-        days = pd.DatetimeIndex(days)
-        horizons = train_horizons(days, origin)
         fit_at = pd.Timestamp(fit_origin if fit_origin is not None else origin)
         if fit_at > pd.Timestamp(origin):
             raise ConfigError(
                 f"fit_origin {fit_at.date()} is after the origin {pd.Timestamp(origin).date()}: "
                 "a model may only be fitted on what was known at the origin."
             )
-        model = self.model(weather_source, fit_at, arrivals.loc[:fit_at], horizons)
-        self._prime(max(days.max(), arrivals.index[-1]))
         if weather_source == "knmi" and weather is None:
             weather = self.knmi()
-        pred = P.forecast_days(
-            days,
-            origin,
-            weather_source=weather_source,
-            weather=weather,
-            arrivals=arrivals,
-            thresholds=thresholds,
-            model=model,
+        forecast = self.member_forecaster(
+            days, origin, weather_source, arrivals, thresholds, fit_origin=fit_at
         )
-        prov = dict(pred.attrs.get("provenance", {}))
-        prov["train_horizons"] = [horizons[0], horizons[-1]]
-        pred.attrs["provenance"] = prov
-        return pred
+        return forecast(weather)
 
     def member_forecaster(
         self,
@@ -251,8 +238,10 @@ class CachedPredictor:
         weather_source: str,
         arrivals: pd.DataFrame,
         thresholds=config.BUSY_THRESHOLDS,
+        fit_origin=None,
     ):
-        """A function weather -> forecast of ``days``, sharing one model fitted at ``origin``.
+        """A function weather -> forecast of ``days``, sharing one model fitted at ``origin``
+        (or at ``fit_origin``, on or before it).
 
         For ensembles: the model is fitted (or read from the cache) once here, and each
         member's weather is only run through it
@@ -260,7 +249,8 @@ class CachedPredictor:
         """
         days = pd.DatetimeIndex(days)
         horizons = train_horizons(days, origin)
-        model = self.model(weather_source, pd.Timestamp(origin), arrivals.loc[:origin], horizons)
+        fit_at = pd.Timestamp(fit_origin if fit_origin is not None else origin)
+        model = self.model(weather_source, fit_at, arrivals.loc[:fit_at], horizons)
         self._prime(max(days.max(), arrivals.index[-1]))
 
         def forecast(weather) -> pd.DataFrame:
