@@ -693,3 +693,18 @@ def test_busy_nights_are_flagged_beside_the_rag_word():
     )
     assert "25% !" in first and "!" not in second.split()[5:7]
     assert "Busy nights are flagged separately ('!': P(>300) at least 20%)" in text
+
+
+def test_year_end_years_need_the_primary_station_observed():
+    """The bundled pair has rows where only the inland station observed (2017 before
+    310's record starts on 2017-10-01): such a year is no weather year for a scenario."""
+    from forecast.sources.knmi import load_knmi
+
+    pair = load_knmi()
+    days = pd.date_range("2026-08-21", "2026-12-31")
+    years = sc.covered_years(pair, days)
+    assert years[0] == 2018 and 2017 not in years
+    assert pd.notna(pair.loc["2017-08-21", "stn340_wind_speed_10m_mean"])
+    assert pd.isna(pair.loc["2017-08-21", "wind_speed_10m_mean"])
+    with pytest.raises(ConfigError, match="weather year 2017 lacks"):
+        sc.shift_weather(pair, 2017, days)

@@ -229,3 +229,17 @@ def test_as_of_replay_with_real_pipeline(home, capsys):
     assert [d["actual_people"] for d in o["days"]] == [0, 351, 317, 257, 51, 0, 357]
     assert o["week"]["actual"] == 1333
     assert all(0 <= d["p_any"] <= 1 and d["q10"] <= d["q90"] for d in o["days"])
+
+
+@pytest.mark.slow
+def test_default_outlook_has_year_end_scenarios_from_the_bundled_stations(home, capsys):
+    """What `make outlook` runs: the year-end bands come from every past year whose
+    primary-station weather covers the rest of the year (2017 lacks Aug-Sep at 310)."""
+    code, o = run_json(capsys, ["outlook", "--now", NOW, "--format", "json"])
+    assert code == 0
+    assert not [n for n in o["notices"] if n.startswith("Year-end scenarios not available")]
+    ye = o["year_end"]
+    assert ye["year"] == 2026 and ye["known"] == 15_897 and ye["remaining_days"] == 133
+    assert list(ye["by_weather_year"]) == [str(y) for y in range(2018, 2025)]
+    assert ye["bands"]["low"] <= ye["bands"]["median"] <= ye["bands"]["high"]
+    assert "310 Vlissingen" in ye["label"] and "340 Woensdrecht" in ye["label"]

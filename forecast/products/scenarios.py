@@ -83,7 +83,7 @@ def shift_weather(
     days = _with_lead(days, lead_days)
     offset = days[-1].year - int(weather_year)
     src = pd.DatetimeIndex([same_day(d, d.year - offset) for d in days])
-    missing = src.difference(weather.index)
+    missing = src.difference(observed_days(weather))
     if len(missing):
         raise ConfigError(
             f"weather year {weather_year} lacks {len(missing)} needed day(s), first "
@@ -100,14 +100,23 @@ def shift_weather(
     return out
 
 
+def observed_days(weather: pd.DataFrame) -> pd.DatetimeIndex:
+    """Days with the primary station's wind observed (a joined frame has rows where only
+    another station observed, e.g. 340 before 310's record starts on 2017-10-01)."""
+    if "wind_speed_10m_mean" not in weather.columns:
+        return pd.DatetimeIndex(weather.index)
+    return pd.DatetimeIndex(weather.index[weather["wind_speed_10m_mean"].notna()])
+
+
 def covered_years(weather: pd.DataFrame, days: pd.DatetimeIndex) -> list[int]:
     """Years whose weather covers every calendar day of ``days`` (and the lead days)."""
     days = _with_lead(days, LEAD_DAYS)
+    have = observed_days(weather)
     years = []
     for y in range(weather.index[0].year, weather.index[-1].year + 1):
         offset = days[-1].year - y
         src = pd.DatetimeIndex([same_day(d, d.year - offset) for d in days])
-        if src.isin(weather.index).all():
+        if src.isin(have).all():
             years.append(y)
     return years
 
