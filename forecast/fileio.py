@@ -106,6 +106,11 @@ def _replacing(path: str | Path, what: str) -> Iterator[Path]:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
         ok = True
+    except OSError as exc:  # disk full, read-only file system, ...: the old file is intact
+        raise ConfigError(
+            f"{what} {path}: cannot write ({exc.strerror or exc}); the previous file, if any, "
+            "is unchanged. Free space or choose another path."
+        ) from exc
     finally:
         if not ok:
             with contextlib.suppress(FileNotFoundError):

@@ -461,7 +461,10 @@ def test_failed_write_leaves_previous_run_intact(local_server, data_home, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(
+        ConfigError,
+        match=r"ecmwf_ifs025_ensemble\.nc: cannot write \(No space left",
+    ):
         _update(local_server)
     assert _sha(path) == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["ecmwf_ifs025_ensemble.nc"]

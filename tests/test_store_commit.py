@@ -191,3 +191,19 @@ def test_truncated_snapshot_is_refused(tmp_path, monkeypatch):
         DataFormatError, match=r"snapshot .*arrivals\.csv does not match the sha256"
     ):
         load_arrivals()
+
+
+def test_a_failed_write_is_a_clear_error_and_keeps_the_old_file(tmp_path):
+    target = tmp_path / "page.html"
+    target.write_text("old")
+
+    def disk_full(tmp):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(
+        ConfigError,
+        match=r"page\.html: cannot write \(No space left on device\); the previous file",
+    ):
+        fileio.write_with(target, disk_full, "--out")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]

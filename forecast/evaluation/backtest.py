@@ -656,8 +656,7 @@ def _run(
     meta = {
         "weather_source": weather_source,
         "weather_label": (
-            f"{label.replace(', perfect prognosis', '')}, days after the origin replaced "
-            f"by a {werr.describe()}"
+            f"{label}; the days after each origin replaced by a {werr.describe()}"
             if werr.active
             else label
         ),

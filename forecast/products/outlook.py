@@ -62,7 +62,8 @@ OPEN_METEO_ATTRIBUTION = {
     "url": "https://open-meteo.com/",
 }
 KNMI_ATTRIBUTION = {
-    "text": "Source: KNMI (daily station data, station 340 Woensdrecht; KNMI open data, CC BY 4.0)",
+    "text": "Source: KNMI (Royal Netherlands Meteorological Institute), daily station data, "
+    "open data (CC BY 4.0); the stations used are named with the weather and the scenarios",
     "url": "https://www.knmi.nl/",
 }
 HOME_OFFICE_ATTRIBUTION = {

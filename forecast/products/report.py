@@ -33,7 +33,6 @@ from matplotlib.ticker import StrMethodFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from forecast import config, fileio
-from forecast.errors import ConfigError
 from forecast.features.night import NIGHT_TEXT
 from forecast.products.outlook import (
     CONFIDENT_DAYS,
@@ -873,9 +872,4 @@ def write_report(
     path = Path(out) if out is not None else config.out_dir() / "outlook.html"
     fileio.check_target(path, "--out")
     text = render_html(outlook, arrivals, now_utc)
-    try:
-        return fileio.write_text(path, text, "--out")
-    except OSError as exc:
-        raise ConfigError(
-            f"--out {path}: cannot write ({exc.strerror or exc}); choose another path"
-        ) from None
+    return fileio.write_text(path, text, "--out")
