@@ -278,6 +278,50 @@ def test_ensemble_members_differ_and_are_reproducible(synth):
     assert (m[0] != m[1]).mean() > 0.99
 
 
+# ----------------------------------------------------------------------------- dressing
+@pytest.mark.parametrize("lead", [1, 5, 12])
+def test_dressed_forecast_holds_the_truth_like_one_more_member(knmi, lead):
+    """REAL KNMI 340 weather, simulated forecast error: a simulated lead-``lead`` forecast
+    dressed with 39 members; the observation ranks uniformly among the members (the
+    dressing's spread is the forecast's error, neither narrower nor wider)."""
+    n = 39
+    fc = fe.simulate_forecast(knmi, lead, random_state=3)
+    dressed = fe.dress_forecast(fc, lead, n_members=n, random_state=7, climate=knmi)
+    assert dressed.index.names == ["member", "date"]
+    assert "simulated forecast error: dressed forecast of 39 members" in dressed.attrs["label"]
+    x = dressed[WIND].unstack("member").reindex(knmi.index)
+    obs = knmi[WIND]
+    ok = obs.notna() & x.notna().all(axis=1)
+    ranks = x[ok].lt(obs[ok], axis=0).sum(axis=1).to_numpy()
+    freq = np.bincount(ranks // 10, minlength=4) / len(ranks)  # 4 bins of 10 ranks
+    assert np.all(np.abs(freq - 0.25) < 0.04), freq
+    # the members are centred on the truth given the forecast, not on the forecast
+    spread = float(np.sqrt(x[ok].var(axis=1).mean()))
+    err = float(np.sqrt(((x[ok].mean(axis=1) - obs[ok]) ** 2).mean()))
+    assert spread == pytest.approx(err, rel=0.12)
+
+
+def test_dressed_members_widen_with_lead_and_keep_their_paths(knmi):
+    fc = fe.simulate_forecast(knmi, 2, random_state=1)
+    sd = {
+        k: float(
+            fe.dress_forecast(fc, k, 12, 5, climate=knmi)[WIND].unstack("member").std(axis=1).mean()
+        )
+        for k in (1, 4, 8, 16)
+    }
+    assert sd[1] < sd[4] < sd[8] < sd[16]
+    # the same seed at two leads: member i follows one error path (same noise sequence)
+    a = fe.dress_forecast(fc, 3, 4, 5, climate=knmi)[WIND].unstack("member")
+    b = fe.dress_forecast(fc, 4, 4, 5, climate=knmi)[WIND].unstack("member")
+    assert a.corrwith(b).min() > 0.9
+    assert a[0].corr(a[1]) < a[0].corr(b[0])
+    pd.testing.assert_frame_equal(
+        fe.dress_forecast(fc, 3, 4, 5, climate=knmi), fe.dress_forecast(fc, 3, 4, 5, climate=knmi)
+    )
+    with pytest.raises(ConfigError, match="n_members must be an integer >= 1; got 0"):
+        fe.dress_forecast(fc, 3, 0, 5, climate=knmi)
+
+
 # ----------------------------------------------------------------------------- training frames
 def test_simulated_forecast_frames(synth):
     out = fe.simulated_forecast_frames(synth, leads=[1, 5], n_draws=3, random_state=8)

@@ -72,6 +72,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "ErrorTable",
     "climatological_mae",
+    "dress_forecast",
     "error_size",
     "simulate_ensemble",
     "simulate_forecast",
@@ -640,6 +641,31 @@ def simulate_ensemble(
     )
 
 
+def dress_forecast(
+    forecast: pd.DataFrame,
+    lead: int,
+    n_members: int = 51,
+    random_state: int | np.random.Generator = 0,
+    *,
+    table: ErrorTable = DEFAULT_TABLE,
+    climate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Dress a deterministic daily forecast issued ``lead`` days ahead with its error:
+    members that are draws of the weather that may follow it, every station.
+
+    Index levels ``member`` and ``date``; see :func:`_dress_forecast_one`.
+    """
+    return _per_station(
+        _dress_forecast_one,
+        forecast,
+        random_state,
+        climate,
+        lead=lead,
+        n_members=n_members,
+        table=table,
+    )
+
+
 def simulated_forecast_frames(
     weather: pd.DataFrame,
     leads: Iterable[int] = range(1, 8),
@@ -783,6 +809,68 @@ def _simulate_ensemble_one(
         frames.append(model.build(lead, xf, dir_err, hour))
     out = pd.concat(frames, keys=range(int(n_members)), names=["member", "date"])
     out.attrs = _label(model.weather, lead, seed, table, f"ensemble of {int(n_members)} members")
+    return out
+
+
+def _dress_forecast_one(
+    forecast: pd.DataFrame,
+    lead: int,
+    n_members: int = 51,
+    random_state: int | np.random.Generator = 0,
+    *,
+    table: ErrorTable = DEFAULT_TABLE,
+    climate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Members drawn from the weather given a deterministic forecast at ``lead`` days.
+
+    In the standardised anomaly space of the error model the observation ``x`` and the
+    forecast ``x_f = a x + sqrt(1 - a**2) z`` are a standard bivariate normal pair with
+    correlation ``a`` (the forecast has the climatological spread), so ``x`` given
+    ``x_f`` has the same law as ``x_f`` given ``x``: ``x = a x_f + sqrt(1 - a**2) w``.
+    Each member is therefore the generator of :func:`simulate_forecast` applied to the
+    *forecast*, with its own noise: a draw of the truth given the forecast (shrunk
+    towards the day-of-year climatology as ``a`` falls with lead, and as wide as the
+    climatology at saturation). This is error dressing: it turns one deterministic run
+    into an ensemble whose spread is the published error of that lead.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        Daily forecast weather with the columns of :func:`forecast.sources.knmi.load_knmi`
+        (at least :data:`REQUIRED_COLUMNS` [kn]).
+    lead : int
+        Lead time [d] of the forecast's days, 1..16.
+    n_members : int
+        Members (>= 1).
+    random_state : int or numpy.random.Generator
+        Seed. Member ``i`` uses the seed sequence ``[seed, i]`` when an int is given, so
+        the same seed at every lead gives each member one consistent AR(1) error path
+        through the days of an outlook.
+    table, climate
+        As in :func:`simulate_forecast` (``climate``: a record of at least 365 days of
+        the same quantities, e.g. the observed record the model trains on).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index levels ``member`` (0..n_members-1) and ``date``; the columns of
+        ``forecast``; ``attrs["label"]`` says "simulated forecast error" (kind
+        "dressed forecast").
+    """
+    lead = _check_lead(lead)
+    if isinstance(n_members, bool) or not isinstance(n_members, int | np.integer) or n_members < 1:
+        raise ConfigError(f"n_members must be an integer >= 1; got {n_members!r}")
+    rng, seed = _rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        rngs = [np.random.default_rng(int(rng.integers(0, 2**63 - 1))) for _ in range(n_members)]
+    else:
+        rngs = [np.random.default_rng([int(random_state), i]) for i in range(int(n_members))]
+    model = _Model(forecast, climate, table)
+    frames = [_forecast(model, lead, r, seed) for r in rngs]
+    out = pd.concat(frames, keys=range(int(n_members)), names=["member", "date"])
+    out.attrs = _label(
+        model.weather, lead, seed, table, f"dressed forecast of {int(n_members)} members"
+    )
     return out
 
 
