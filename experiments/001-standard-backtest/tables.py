@@ -83,6 +83,12 @@ def yes(ok: bool) -> str:
     return "yes" if ok else "no"
 
 
+def pit_coverage(scores: dict) -> float:
+    """Share of days whose randomised PIT lies in the central 80 % (the middle 8 of the
+    10 bins of ``pit_histogram``): 0.80 for a calibrated count forecast."""
+    return float(sum(scores["pit_histogram"][1:-1]))
+
+
 def headline(run: dict) -> str:
     """Issue 10's targets (rolling, same-day lead, default stations) against the scores."""
     sc = run["scores"]["model"]
@@ -94,6 +100,8 @@ def headline(run: dict) -> str:
         if g.startswith("season:")
     }
     low, high = min(seasons.values()), max(seasons.values())
+    pit_seasons = [pit_coverage(v) for g, v in sc.items() if g.startswith("season:")]
+    pit_low, pit_high = min(pit_seasons), max(pit_seasons)
     rows = [
         ["ROC AUC, any crossing", fmt("auc_any", m["auc_any"]), ">= 0.93", m["auc_any"] >= 0.93],
         ["Brier skill vs monthly climatology", f"{s['bss']:.3f}", ">= 0.55", s["bss"] >= 0.55],
@@ -127,6 +135,18 @@ def headline(run: dict) -> str:
             f"{low:.3f} - {high:.3f}",
             "0.75 - 0.85 each",
             0.75 <= low and high <= 0.85,
+        ],
+        [
+            "randomised-PIT 80 % coverage, all days (0.80 if calibrated)",
+            f"{pit_coverage(m):.3f}",
+            "(0.77 - 0.83)",
+            0.77 <= pit_coverage(m) <= 0.83,
+        ],
+        [
+            "randomised-PIT 80 % coverage, by season",
+            f"{pit_low:.3f} - {pit_high:.3f}",
+            "(0.75 - 0.85 each)",
+            0.75 <= pit_low and pit_high <= 0.85,
         ],
         [
             "days above the 90 % quantile",
