@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -16,9 +18,13 @@ from forecast.evaluation.forecast_weather import (
     ForecastWeather,
     QuantileMixture,
     WeatherError,
+    dressed_member_rows,
+    dressing_seed,
 )
-from forecast.evaluation.summary import headline_by_lead, lead_targets
+from forecast.evaluation.refits import MemberRows, mixture_forecast
+from forecast.evaluation.summary import headline_by_lead, json_document, lead_targets
 from forecast.features import build as F
+from forecast.features import forecast_error as fe
 from forecast.model.crossing import GRID_LEVELS, grid_columns
 from forecast.sources.knmi import load_knmi
 from forecast.stores.arrivals import load_arrivals
@@ -125,6 +131,90 @@ def test_weather_error_validation():
     with pytest.raises(ConfigError, match="--ensemble-members 1"):
         WeatherError("published", members=1).validate("knmi", 7)
     assert "simulated forecast error" in WeatherError("published").describe()
+
+
+def test_dressed_members_validation_and_label():
+    with pytest.raises(ConfigError, match="--dressed-members 1: give 0 .* or 2 or more"):
+        WeatherError("published", train="observed", dressed=1).validate("knmi", 7)
+    with pytest.raises(ConfigError, match="--ensemble-members and --dressed-members need"):
+        WeatherError("none", train="observed", dressed=3).validate("knmi", 7)
+    with pytest.raises(ConfigError, match="--dressed-members 3 and --ensemble-members 4 both"):
+        WeatherError("published", train="observed", dressed=3, members=4).validate("knmi", 7)
+    with pytest.raises(ConfigError, match="--train-weather forecast: .* counted twice"):
+        WeatherError("published", train="forecast", dressed=3).validate("knmi", 7)
+    # the default training weather is observed with dressing, simulated forecasts without
+    assert B.BacktestSpec(weather_error="published", dressed_members=3).error().train == "observed"
+    assert B.BacktestSpec(weather_error="published").error().train == "forecast"
+    werr = B.BacktestSpec(weather_error="published", error_seed=5, dressed_members=3).error()
+    werr.validate("knmi", 7)
+    assert "simulated forecast error" in werr.describe() and "dressed" in werr.describe()
+    assert werr.to_dict()["dressed_members"] == 3
+    assert werr.to_dict()["dressing_seed"] == dressing_seed(5) != 5
+    assert dressing_seed(5) == dressing_seed(5) != dressing_seed(6)
+
+
+def test_dressed_member_rows_dress_the_runs_forecast_member_by_member(weather, fw):
+    origin = pd.Timestamp("2024-07-01")
+    days = origin + pd.to_timedelta([1, 2, 3], unit="D")  # leads 1, 2, 3 from one origin
+    gen = dressed_member_rows(fw, days, origin, 6, 7, weather)
+    assert inspect.isgenerator(gen)  # members are produced one at a time
+    members = list(gen)
+    single = fw.rows(days, [origin] * 3)
+    assert len(members) == 6
+    for m in members:
+        assert m.shape == single.shape and (m.dtypes == np.float32).all()
+        assert list(m.index) == list(days)
+    # member i of the day at lead k is member i of the run's lead-k forecast dressed by
+    # dress_forecast with the dressing seed (the same at every lead: one path per member)
+    window = slice(origin - pd.Timedelta(days=LOOKBACK_DAYS + 5), days[-1])
+    col = "wind_speed_10m_mean"
+    for k, day in enumerate(days, start=1):
+        forecast = pd.DataFrame(fw._values[k], index=fw.index, columns=fw.columns).loc[window]
+        dressed = fe.dress_forecast(forecast, k, 6, dressing_seed(7), climate=weather)
+        expected = dressed[col].unstack("member").loc[day].to_numpy()
+        got = [m.loc[day, col] for m in members]
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+        assert not np.allclose(got, single.loc[day, col])  # members differ from the forecast
+    assert np.std([m.loc[days[0], col] for m in members]) > 0.1
+    # at lead 1 the previous day is the origin: observed, so not dressed
+    prev = [m.loc[days[0], f"{col}_prev"] for m in members]
+    np.testing.assert_allclose(prev, single.loc[days[0], f"{col}_prev"], rtol=1e-6)
+    # reproducible, and another run seed dresses differently
+    pd.testing.assert_frame_equal(
+        next(dressed_member_rows(fw, days, origin, 6, 7, weather)), members[0]
+    )
+    other = next(dressed_member_rows(fw, days, origin, 6, 8, weather))
+    assert not np.allclose(other[col], members[0][col])
+
+
+class _Scaled:
+    """An estimator whose forecast of a row is 100 values around its weather column."""
+
+    def predict_distribution(self, X, thresholds, grid):
+        w = X["wind_speed_10m_mean"].to_numpy(dtype=float)[:, None]
+        q = np.sort(w * 10 + np.linspace(0, 50, 100)[None, :], axis=1)
+        fc = pd.DataFrame(q, columns=grid_columns(), index=X.index)
+        fc.insert(0, "p_any", np.clip(w[:, 0] / 30, 0, 1))
+        return fc
+
+
+def test_mixture_memory_does_not_grow_with_members():
+    rows, cols = 1500, ["wind_speed_10m_mean"]
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"wind_speed_10m_mean": rng.gamma(3, 4, rows), "horizon": 1})
+
+    def peak(n):
+        members = MemberRows(rng.gamma(3, 4, (n, rows, 1)).astype(np.float32), cols)
+        tracemalloc.start()
+        fc = mixture_forecast(_Scaled(), X, members, (300,))
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(fc) == rows and np.isfinite(fc[grid_columns()].to_numpy()).all()
+        return size
+
+    # one member's forecast is 1.2 MB here: 40 members held at once would add 48 MB to
+    # the about 42 MB peak of the mixture's quantiles
+    assert peak(40) < 1.3 * peak(3)
 
 
 SMALL = dict(
@@ -281,3 +371,76 @@ def test_cli_weather_error_json_and_table(capsys):
     assert "targets (simulated forecast error)" in out
     assert main(["backtest", "--weather-source", "none", "--weather-error", "published"]) == 2
     assert "use --weather-source knmi" in capsys.readouterr().err
+
+
+SHORT = dict(SMALL, start="2024-06-01", end="2024-06-14", train_end="2024-05-31")
+
+
+@pytest.fixture(scope="module")
+def dressed_runs(weather):
+    arr = load_arrivals()
+    out = {}
+    for name, extra in {
+        "noisy_test": {"weather_error": "published", "train_weather": "observed"},
+        "dressed": {"weather_error": "published", "dressed_members": 3},
+    }.items():
+        out[name] = B.run_backtest(
+            arr, "knmi", weather, B.BacktestSpec(**SHORT, **extra), tide_sky=False
+        )
+    return out
+
+
+def test_dressed_run_scores_the_mixture_over_the_dressed_forecast(dressed_runs):
+    dressed, single = dressed_runs["dressed"], dressed_runs["noisy_test"]
+    doc = json_document(dressed, [1, 4], SHORT["train_end"])
+    assert "simulated forecast error" in doc["weather_label"] and "dressed" in doc["weather_label"]
+    assert doc["weather_error"]["dressed_members"] == 3
+    assert doc["weather_error"]["train"] == "observed" and doc["weather_error"]["members"] == 0
+    assert "training on observed weather" in doc["weather_label"]
+    # one mixture forecast per row, on the same rows as the undressed run
+    for h in (1, 4):
+        a, b = _model(dressed, h), _model(single, h)
+        assert len(a) == len(b) > 0 and list(a["date"]) == list(b["date"])
+        assert not np.allclose(a["p_any"], b["p_any"])  # the mixture, not the forecast
+        assert ((a["p_any"] >= 0) & (a["p_any"] <= 1)).all()
+        assert (a["q10"] <= a["q50"]).all() and (a["q50"] <= a["q90"]).all()
+    # same model (trained on observed weather): only the test weather differs, so the
+    # weather-free model and the climatology keep their single forecast
+    for name in ("weather_free_model", "climatology_month"):
+        pd_ = dressed.predictions
+        pn = single.predictions
+        np.testing.assert_allclose(
+            pd_.loc[pd_.forecaster == name, "crps"], pn.loc[pn.forecaster == name, "crps"]
+        )
+    # the randomised-PIT coverage is reported with the interval coverage
+    assert 0 <= doc["headline_by_lead"]["4"]["coverage_80_pit"] <= 1
+    pit = doc["scores"]["model"]["h4"]["pit_histogram"]
+    assert doc["scores"]["model"]["h4"]["coverage_80_pit"] == pytest.approx(sum(pit[1:9]))
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dressed-members", "3"], "need --weather-error published"),
+        (["--weather-error", "published", "--dressed-members", "1"], "--dressed-members 1: give 0"),
+        (
+            ["--weather-error", "published", "--dressed-members", "3", "--ensemble-members", "3"],
+            "--dressed-members 3 and --ensemble-members 3 both replace the test weather",
+        ),
+        (
+            [
+                "--weather-error",
+                "published",
+                "--dressed-members",
+                "3",
+                "--train-weather",
+                "forecast",
+            ],
+            "Use --train-weather observed",
+        ),
+    ],
+)
+def test_cli_dressed_members_conflicts_exit_2(capsys, extra, message):
+    args = ["backtest", "--start", "2024-06-01", "--end", "2024-06-20", "--horizon", "1-2"]
+    assert main([*args, *extra]) == 2
+    assert message in capsys.readouterr().err

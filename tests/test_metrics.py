@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from forecast.errors import ConfigError
 from forecast.evaluation import metrics as M
 from forecast.model.crossing import GRID_LEVELS
 
@@ -177,3 +178,53 @@ def test_coverage_if_calibrated_accounts_for_the_zero_mass():
     overall, crossing = M.coverage_if_calibrated(p, lo, hi, 0.2)
     assert overall == pytest.approx((0.9 + 0.8 + 0.8) / 3)
     assert crossing == pytest.approx((0.0 + 0.3 + 0.8) / (0.1 + 0.5 + 0.95))
+
+
+def _hurdle_sample(rng, n, p_zero, mean, shape):
+    """SYNTHETIC counts: 0 with probability ``p_zero``, else 1 + a negative binomial of
+    mean ``mean`` and shape ``shape`` (large shape: nearly Poisson, narrow)."""
+    pos = 1 + rng.negative_binomial(shape, shape / (shape + mean), n)
+    return np.where(rng.random(n) < p_zero, 0, pos)
+
+
+def _forecast_frame(sample, n_days):
+    """One forecast (named quantiles, P(any), P(> N), grid) repeated for ``n_days``."""
+    levels = {"q025": 0.025, "q05": 0.05, "q10": 0.1, "q25": 0.25, "q50": 0.5}
+    levels.update({"q75": 0.75, "q80": 0.8, "q90": 0.9, "q95": 0.95, "q975": 0.975})
+    row = {k: np.quantile(sample, v, method="inverted_cdf") for k, v in levels.items()}
+    row.update(expected_people=sample.mean(), p_any=(sample > 0).mean())
+    row.update(p_gt_300=(sample > 300).mean(), p_gt_500=(sample > 500).mean())
+    grid = np.quantile(sample, GRID_LEVELS, method="inverted_cdf")
+    return pd.DataFrame([row] * n_days), np.repeat(grid[None, :], n_days, axis=0)
+
+
+@pytest.mark.parametrize(
+    "p_zero, shape, expected",
+    [(0.5, 2.0, (0.79, 0.81)), (0.9, 2.0, (0.79, 0.81)), (0.5, 200.0, (0.0, 0.75))],
+)
+def test_coverage_80_pit_is_080_when_calibrated_and_less_when_too_narrow(p_zero, shape, expected):
+    # SYNTHETIC: the truth is a hurdle count with P(0) = p_zero and a wide positive part;
+    # the forecast is the same hurdle with a positive part of shape ``shape``: 2 is the
+    # truth's own (calibrated), 200 a nearly Poisson one (far too narrow)
+    rng = np.random.default_rng(4)
+    y = _hurdle_sample(rng, 20000, p_zero, 100.0, 2.0)
+    fc, grid = _forecast_frame(_hurdle_sample(rng, 400000, p_zero, 100.0, shape), len(y))
+    fc["pit_lower"], fc["pit_upper"] = M.pit_bounds(y, grid)
+    s = M.score_forecasts(y, fc)
+    hist = np.array([s[f"pit_hist_{i}"] for i in range(10)])
+    assert s["coverage_80_pit"] == pytest.approx(hist[1:9].sum(), abs=1e-12)
+    assert expected[0] <= s["coverage_80_pit"] <= expected[1]
+    if p_zero == 0.9:
+        # calibrated, P(0) = 0.9 > 0.8: the 80 % interval is [0, 0] and holds 0.9 of the
+        # days; the PIT's central 80 % still holds 0.80
+        assert s["coverage_80"] == pytest.approx(0.9, abs=0.01)
+        assert s["coverage_80_if_calibrated"] == pytest.approx(0.9, abs=0.01)
+
+
+def test_pit_coverage_sums_the_central_bins():
+    hist = np.array([0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.1])
+    assert M.pit_coverage(hist) == pytest.approx(0.7)
+    assert M.pit_coverage(hist, 0.6) == pytest.approx(0.55)  # bins 2..7
+    assert np.isnan(M.pit_coverage(np.full(10, np.nan)))
+    with pytest.raises(ConfigError, match="pit_coverage: 10 bins have no edges .* 75%"):
+        M.pit_coverage(hist, 0.75)

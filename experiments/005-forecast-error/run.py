@@ -12,7 +12,12 @@ runs of ``config.json`` are compared lead by lead:
 - ``simulated_error``: trained on simulated forecasts at each row's own lead and fed them;
 - ``simulated_error_3_draws``: the same with three simulated forecasts per training day;
 - ``simulated_ensemble``: trained as ``simulated_error``, fed a simulated ensemble of 10
-  members and scored as the mixture over members.
+  members and scored as the mixture over members;
+- ``perfect_training_ensemble``: trained on observed weather, fed the simulated ensemble;
+- ``perfect_training_dressed``: trained on observed weather, fed the single simulated
+  forecast of ``perfect_training_noisy_test`` dressed with its error into 10 members
+  (``--dressed-members 10``: what the outlook does without a cached ensemble), scored
+  as the mixture over members.
 
 Rolling origin 2023-07-01 .. 2025-06-30 (the period of issue 11's targets), weekly
 refits, expanding window, recalibration every 12 refits (as ``make bench``). Every
@@ -26,7 +31,7 @@ Usage::
 ``run`` writes ``runs/<name>.json`` per run (all scores, by-lead headline, targets, git
 SHA, data hashes, seconds); ``report`` gathers them into ``results.json`` (with
 ``headline_by_lead`` of the headline run, read by the products), ``table.md`` and the
-figures.
+figures. ``run NAME ...`` runs only the named runs (the others' files are kept).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from forecast.evaluation.backtest import (
     json_default,
     run_backtest,
 )
+from forecast.evaluation.metrics import pit_coverage
 from forecast.evaluation.summary import json_document
 from forecast.fileio import write_text, write_with
 from forecast.sources.knmi import load_knmi
@@ -107,6 +113,19 @@ KEYS = (
 )
 
 
+def coverage_80_pit(run: dict, lead: int, forecaster: str = "model") -> float | None:
+    """The randomised PIT's share in [0.1, 0.9] at ``lead`` [d]: the run's
+    ``coverage_80_pit``, or (run files written before it existed) the sum of the middle
+    8 bins of its ``pit_histogram``."""
+    sc = run["scores"].get(forecaster, {}).get(f"h{lead}", {})
+    if sc.get("coverage_80_pit") is not None:
+        return sc["coverage_80_pit"]
+    hist = sc.get("pit_histogram")
+    if not hist or any(v is None for v in hist):
+        return None
+    return pit_coverage(hist, 0.8)
+
+
 def report() -> None:
     runs = {}
     for name in CONFIG["runs"]:
@@ -127,6 +146,8 @@ def report() -> None:
         "outlook_run": CONFIG["outlook_run"],
         "headline_by_lead_outlook": runs[CONFIG["outlook_run"]]["headline_by_lead"],
         "headline_by_lead_ensemble": runs[CONFIG["outlook_ensemble_run"]]["headline_by_lead"],
+        # one forecast dressed with its error into members (the outlook without an ensemble)
+        "headline_by_lead_dressed": runs[CONFIG["outlook_dressed_run"]]["headline_by_lead"],
         "targets": head["targets"],
         "runs": {
             n: {
@@ -135,6 +156,9 @@ def report() -> None:
                 "options": r["options"],
                 "seconds": r["seconds"],
                 "headline_by_lead": r["headline_by_lead"],
+                "coverage_80_pit_by_lead": {
+                    str(k): coverage_80_pit(r, k) for k in CONFIG["horizons"]
+                },
                 "targets": r["targets"],
                 "scores": f"runs/{n}.json",
             }
@@ -181,6 +205,19 @@ def report() -> None:
             lines.append(
                 f"| {k} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |"
             )
+    lines.append(
+        "\n**80 % coverage of the randomised PIT** (its share in [0.1, 0.9], the middle 8 "
+        "bins of `pit_histogram`: exactly 0.80 for a calibrated forecast; model; "
+        "weather-free model in the last column)\n"
+    )
+    lines.append("| lead [d] | " + " | ".join(names) + " | weather-free |")
+    lines.append("| --- " * (len(names) + 2) + "|")
+    for k in CONFIG["horizons"]:
+        cells = [coverage_80_pit(runs[n], k) for n in names]
+        cells.append(coverage_80_pit(runs[names[0]], k, "weather_free_model"))
+        lines.append(
+            f"| {k} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |"
+        )
     lines.append("\n**Targets at leads 1-7 (met / not met)**\n")
     lines.append(
         "| run | coverage 0.75-0.85 | slope 0.85-1.15 | beats weather-free (CRPS) to lead 9 | skill falls with lead |"

@@ -162,15 +162,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--train-weather",
         choices=TRAIN_WEATHER,
-        default="forecast",
+        default=None,
         help="weather of the training rows with --weather-error: simulated forecasts at "
-        "their lead (default) or observed",
+        "their lead (default) or observed (the default, and the only choice, with "
+        "--dressed-members)",
     )
     p.add_argument(
         "--ensemble-members",
         type=number_type(int, 0, 100),
         default=0,
         help="test on a simulated ensemble of N members, scored as the mixture (with --weather-error)",
+    )
+    p.add_argument(
+        "--dressed-members",
+        type=number_type(int, 0, 100),
+        default=0,
+        help="dress the one simulated forecast with its error into N members, scored as the "
+        "mixture, the model trained on observed weather (the outlook without a cached "
+        "ensemble; with --weather-error)",
     )
     p.add_argument(
         "--scheduler",
@@ -223,6 +232,7 @@ def run(args) -> int:
         error_draws=args.error_draws,
         train_weather=args.train_weather,
         ensemble_members=args.ensemble_members,
+        dressed_members=args.dressed_members,
         scheduler=args.scheduler,
         **({"lead_bands": args.lead_bands} if "lead_bands" in vars(args) else {}),
     )

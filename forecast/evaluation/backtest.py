@@ -39,6 +39,7 @@ from forecast.evaluation.forecast_weather import (
     LABEL,
     ForecastWeather,
     WeatherError,
+    dressed_member_rows,
     ensemble_member_rows,
     replace_weather,
     row_origins,
@@ -128,12 +129,19 @@ class BacktestSpec:
         Seed of the simulated forecasts.
     error_draws : int
         Simulated forecasts per training day (``train_weather="forecast"``).
-    train_weather : {"forecast", "observed"}
+    train_weather : {"forecast", "observed"} or None
         Weather of the training rows under ``weather_error``: simulated forecasts at the
-        row's own lead, or the observed weather (perfect prognosis in training).
+        row's own lead, or the observed weather (perfect prognosis in training). None:
+        ``observed`` with ``dressed_members``, else ``forecast``.
     ensemble_members : int
         ``>= 2``: test weather is a simulated ensemble of this many members; forecasters
         that use weather are scored as the mixture over members.
+    dressed_members : int
+        ``>= 2``: the one simulated forecast of each test row is dressed with its error
+        into this many members (``forecast_error.dress_forecast``, what the live outlook
+        does without a cached ensemble); forecasters that use weather are scored as the
+        mixture over members. Needs ``train_weather`` ``observed`` (the default then);
+        not with ``ensemble_members``.
     scheduler : str or None
         None: worker processes as set by ``n_jobs``. ``"local"``: a dask LocalCluster of
         ``n_jobs`` workers; an address (``tcp://host:8786``): the dask scheduler there.
@@ -158,18 +166,21 @@ class BacktestSpec:
     weather_error: str = "none"
     error_seed: int = 0
     error_draws: int = 1
-    train_weather: str = "forecast"
+    train_weather: str | None = None
     ensemble_members: int = 0
+    dressed_members: int = 0
     scheduler: str | None = None
 
     def error(self) -> WeatherError:
         """The simulated forecast error of this run (:class:`WeatherError`)."""
+        train = self.train_weather or ("observed" if self.dressed_members else "forecast")
         return WeatherError(
             mode=self.weather_error,
             seed=int(self.error_seed),
             draws=int(self.error_draws),
-            train=self.train_weather,
+            train=train,
             members=int(self.ensemble_members),
+            dressed=int(self.dressed_members),
         )
 
     def validate(self) -> None:
@@ -237,6 +248,7 @@ class BacktestResult:
                 "mae_median",
                 "coverage_80_crossing_days",
                 "coverage_80_zero_days",
+                "coverage_80_pit",
                 "share_above_q90",
                 "share_below_q10",
                 "reliability_slope_any",
@@ -705,8 +717,9 @@ def forecast_error_rows(
     forecasts after it, seed ``werr.seed``); with ``werr.train == "forecast"`` so do the
     training rows, once per draw (draw 0 shares the evaluation's forecasts, draw ``d``
     uses the seed ``[seed, d]``), stacked and sorted by date. With ``werr.members``
-    the evaluation rows' weather under each ensemble member is returned as
-    :class:`MemberRows` (the weather of ``Xall`` is then that of a single forecast).
+    (``werr.dressed``) the evaluation rows' weather under each ensemble member (each
+    member of the dressed forecast) is returned as :class:`MemberRows` (the weather of
+    ``Xall`` is then that of the single forecast).
     ``draw``: the draw of each training row (None with one draw).
     """
     max_lead = max(max(b) for b in [horizons, *bands])
@@ -738,15 +751,21 @@ def forecast_error_rows(
     members = None
     if not train or werr.draws == 1:
         draw = None
-    if werr.members:
-        vals, cols = [], None
-        for i, wx in enumerate(
+    if werr.members or werr.dressed:
+        n, what = (werr.members, "ensemble") if werr.members else (werr.dressed, "dressed")
+        member_rows = (
             ensemble_member_rows(
                 weather, ev_dates, ev_origins, max_lead, werr.members, werr.seed, cfg, werr.table
             )
-        ):
+            if werr.members
+            else dressed_member_rows(
+                fw, ev_dates, ev_origins, werr.dressed, werr.seed, weather, werr.table
+            )
+        )
+        vals, cols = [], None
+        for i, wx in enumerate(member_rows):
             if progress is not None:
-                progress(f"ensemble member {i + 1}/{werr.members}")
+                progress(f"{what} member {i + 1}/{n}")
             vals.append(wx.to_numpy(dtype=np.float32))
             cols = list(wx.columns)
         members = MemberRows(np.stack(vals), cols)

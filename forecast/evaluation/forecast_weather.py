@@ -30,6 +30,13 @@ Ensembles (:func:`ensemble_member_rows`) are simulated the same way per member
 (:func:`forecast.features.forecast_error.simulate_ensemble`); the backtest scores the
 mixture over members (:class:`QuantileMixture`), adding one member's predictions at a
 time so that memory does not grow with the number of members.
+
+Dressed forecasts (:func:`dressed_member_rows`) are what the live outlook does when no
+weather ensemble is cached: the run's one simulated forecast (the test weather of
+``--weather-error published``) is dressed with its error into members
+(:func:`forecast.features.forecast_error.dress_forecast`: draws of the truth given the
+forecast), each member is fed to a model trained on observed weather, and the mixture
+over members is scored as for an ensemble.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from forecast.features.forecast_error import (
     LABEL,
     MAX_LEAD,
     ErrorTable,
+    dress_forecast,
     simulate_ensemble,
     simulate_forecast,
 )
@@ -60,6 +68,8 @@ __all__ = [
     "ForecastWeather",
     "QuantileMixture",
     "WeatherError",
+    "dressed_member_rows",
+    "dressing_seed",
     "ensemble_member_rows",
     "replace_weather",
 ]
@@ -72,6 +82,14 @@ ERROR_MODES = ("none", "published")
 #: ``--train-weather`` choices: ``forecast`` (training rows carry the simulated forecast
 #: error of their own lead) and ``observed`` (perfect weather in training).
 TRAIN_WEATHER = ("forecast", "observed")
+
+#: Spawn key of the dressing's random stream (:func:`dressing_seed`): a stream that no
+#: other draw of a run (the forecasts, seed ``s``; training draws, ``[s, d]``) uses.
+DRESS_STREAM = 1
+
+#: The attributes of the daily record that the weather table reads (``source``,
+#: ``stations``); the others are left out of the per-class records (speed).
+RECORD_ATTRS = ("source", "stations")
 
 #: Days the weather features of a day look back (days since calm, capped at 60 days,
 #: plus the previous day and a margin).
@@ -97,6 +115,12 @@ class WeatherError:
         0: one simulated forecast per test day. ``>= 2``: a simulated ensemble of this
         many members; each forecaster that uses weather is scored as the mixture over
         members.
+    dressed : int
+        0: no dressing. ``>= 2``: the one simulated forecast of each test row is dressed
+        with its error into this many members (:func:`dressed_member_rows`), scored as
+        the mixture over members. Needs ``train="observed"``: a model trained on
+        simulated forecasts has already widened its probabilities for the forecast
+        error, and the dressing would widen them again.
     table : ErrorTable
         Error sizes per lead.
     """
@@ -107,6 +131,7 @@ class WeatherError:
     train: str = "forecast"
     members: int = 0
     table: ErrorTable = DEFAULT_TABLE
+    dressed: int = 0
 
     @property
     def active(self) -> bool:
@@ -123,13 +148,31 @@ class WeatherError:
             raise ConfigError(
                 f"--ensemble-members {self.members}: give 0 (one simulated forecast) or 2 or more."
             )
+        if self.dressed == 1 or self.dressed < 0:
+            raise ConfigError(
+                f"--dressed-members {self.dressed}: give 0 (no dressing) or 2 or more members."
+            )
         if not self.active:
-            if self.members or self.draws != 1 or self.train != "forecast":
+            if self.members or self.dressed or self.draws != 1 or self.train != "forecast":
                 raise ConfigError(
-                    "--error-draws, --train-weather and --ensemble-members need "
-                    "--weather-error published (they describe the simulated forecast error)."
+                    "--error-draws, --train-weather, --ensemble-members and --dressed-members "
+                    "need --weather-error published (they describe the simulated forecast error)."
                 )
             return
+        if self.dressed and self.members:
+            raise ConfigError(
+                f"--dressed-members {self.dressed} and --ensemble-members {self.members} both "
+                "replace the test weather by members: give one of them (--dressed-members "
+                "dresses one simulated forecast, --ensemble-members simulates an ensemble)."
+            )
+        if self.dressed and self.train != "observed":
+            raise ConfigError(
+                f"--dressed-members {self.dressed} with --train-weather {self.train}: the "
+                "dressing widens the forecast by its error, and a model trained on simulated "
+                "forecasts has already widened its probabilities for that error (it would be "
+                "counted twice). Use --train-weather observed (the default with "
+                "--dressed-members)."
+            )
         if weather_source != "knmi":
             raise ConfigError(
                 f"--weather-error {self.mode} simulates forecasts of the KNMI station weather; "
@@ -144,6 +187,11 @@ class WeatherError:
     def describe(self) -> str:
         """The label of the run's weather: says "simulated forecast error"."""
         ens = f", ensemble of {self.members} members" if self.members else ""
+        if self.dressed:
+            ens = (
+                f", the forecast dressed with its error into {self.dressed} members "
+                f"(dressing seed {dressing_seed(self.seed)})"
+            )
         return f"{LABEL} (table {self.table.name}, seed {self.seed}{ens}; training on " + (
             f"simulated forecasts, {self.draws} draw(s) per day)"
             if self.train == "forecast"
@@ -158,8 +206,23 @@ class WeatherError:
             "draws": self.draws,
             "train": self.train,
             "members": self.members,
+            "dressed_members": self.dressed,
+            "dressing_seed": dressing_seed(self.seed) if self.dressed else None,
             "table": self.table.name,
         }
+
+
+def dressing_seed(seed: int) -> int:
+    """The seed of the dressing of a run with forecast seed ``seed`` [int >= 0].
+
+    Drawn from ``SeedSequence(seed, spawn_key=(DRESS_STREAM,))``, a stream apart from
+    the forecasts' (``seed``) and the training draws' (``[seed, d]``), and never equal
+    to ``seed`` (member 0 of :func:`forecast.features.forecast_error.dress_forecast`
+    with seed ``s`` draws the noise of a forecast with seed ``s``).
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=(DRESS_STREAM,))
+    out = int(np.random.default_rng(ss).integers(0, 2**31 - 1))
+    return out + 1 if out == int(seed) else out
 
 
 def _full_days(weather: pd.DataFrame) -> pd.DataFrame:
@@ -226,7 +289,8 @@ class ForecastWeather:
         lead = (p - r - 1) % period + 1
         lead[lead > self.max_lead] = 0
         frame = pd.DataFrame(self._values[lead, p, :], index=self.index[p], columns=self.columns)
-        frame.attrs = dict(self.attrs)
+        # only what weather_table reads: pandas deep-copies attrs at every operation
+        frame.attrs = {k: self.attrs[k] for k in RECORD_ATTRS if k in self.attrs}
         return frame
 
     def rows(self, dates, origins) -> pd.DataFrame:
@@ -317,6 +381,67 @@ def ensemble_member_rows(
     for i in range(int(members)):
         frames = [e.xs(i, level="member") for e in ens]
         rows = ForecastWeather(window, frames, cfg).rows(dates, origins)
+        yield rows.astype(np.float32)
+
+
+def dressed_member_rows(
+    fw: ForecastWeather,
+    dates,
+    origins,
+    members: int,
+    seed: int,
+    climate: pd.DataFrame,
+    table: ErrorTable = DEFAULT_TABLE,
+) -> Iterator[pd.DataFrame]:
+    """Weather-table rows of (day, origin) pairs under each member of the dressed
+    forecast (one frame per member, yielded in turn; float32 to keep them small).
+
+    Each row's weather is that of :meth:`ForecastWeather.rows` of ``fw`` (observed up
+    to the origin, the run's one simulated forecast after it) with every forecast day
+    at lead ``m`` replaced by member ``i`` of
+    ``dress_forecast(forecast at lead m, m, members, dressing_seed(seed))``: a draw of
+    the truth given that forecast (labelled "simulated forecast error", kind
+    "dressed"). The same dressing seed at every lead gives member ``i`` one error
+    path over the days after an origin (AR(1) from day to day, as a forecast run).
+    Observed days (up to each origin) are not dressed.
+
+    Parameters
+    ----------
+    fw : ForecastWeather
+        The run's simulated forecasts (:meth:`ForecastWeather.simulated`, seed ``seed``).
+    dates, origins
+        The rows: target day and forecast origin of each.
+    members : int
+        Members of the dressing (>= 2).
+    seed : int
+        The run's forecast seed; the dressing uses :func:`dressing_seed` of it.
+    climate : pandas.DataFrame
+        The observed record: the day-of-year climatology the dressing shrinks towards.
+    table : ErrorTable
+        Error sizes per lead (as the forecasts').
+
+    Only the days the rows need (from ``LOOKBACK_DAYS + 5`` days before the first
+    origin) are dressed.
+    """
+    dates = F.as_dates(dates)
+    origins = F.as_dates(np.broadcast_to(np.asarray(origins, dtype="datetime64[ns]"), len(dates)))
+    first = origins.min() - pd.Timedelta(days=LOOKBACK_DAYS + 5)
+    lo = int(fw.index.searchsorted(first))
+    hi = int(fw.index.searchsorted(dates.max(), side="right"))
+    idx = fw.index[lo:hi]
+    observed = pd.DataFrame(fw._values[0, lo:hi], index=idx, columns=fw.columns)
+    observed.attrs = dict(fw.attrs)
+    dseed = dressing_seed(seed)
+    dressed = []
+    for m in range(1, fw.max_lead + 1):
+        forecast = pd.DataFrame(fw._values[m, lo:hi], index=idx, columns=fw.columns)
+        forecast.attrs = dict(fw.attrs)
+        dressed.append(
+            dress_forecast(forecast, m, int(members), dseed, table=table, climate=climate)
+        )
+    for i in range(int(members)):
+        frames = [d.xs(i, level="member") for d in dressed]
+        rows = ForecastWeather(observed, frames, fw.cfg).rows(dates, origins)
         yield rows.astype(np.float32)
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from forecast.errors import ConfigError
+
 
 def _arr(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
@@ -167,6 +169,45 @@ def pit_histogram(lower, upper, n_bins: int = 10) -> np.ndarray:
     point[np.arange(len(idx)), idx] = 1.0
     w = np.where(width > 0, spread, point)
     return w.mean(axis=0)
+
+
+def pit_coverage(histogram, level: float = 0.8) -> float:
+    """Expected share of the randomised PIT inside the central ``level`` interval.
+
+    The randomised PIT of a calibrated forecast is uniform on [0, 1], so its share in
+    ``[(1 - level) / 2, (1 + level) / 2]`` is exactly ``level``, whatever the point mass
+    at zero (unlike the coverage of a prediction interval of a count, which a
+    calibrated forecast with ``P(0) > 0`` exceeds: :func:`coverage_if_calibrated`).
+    Below ``level``: too narrow; above: too wide.
+
+    Parameters
+    ----------
+    histogram : array of shape (n_bins,)
+        The PIT histogram (:func:`pit_histogram`, share of days per bin), with bin edges
+        at both ends of the interval (10 bins and ``level`` 0.8: the middle 8 bins).
+    level : float
+        Nominal coverage [0-1].
+
+    Returns
+    -------
+    float
+        Sum of the bins inside the interval (NaN if the histogram is NaN).
+
+    Raises
+    ------
+    ConfigError
+        No bin edges at the ends of the interval (``histogram`` length and ``level``).
+    """
+    h = _arr(histogram)
+    n = len(h)
+    lo = (1 - level) / 2 * n
+    if n == 0 or abs(lo - round(lo)) > 1e-9:
+        raise ConfigError(
+            f"pit_coverage: {n} bins have no edges at the ends of the central {level:.0%} "
+            "interval; use e.g. 10 bins for 80 %"
+        )
+    lo = int(round(lo))
+    return float(h[lo : n - lo].sum()) if np.isfinite(h).all() else float("nan")
 
 
 def reliability_slope(event, prob, eps: float = 1e-3) -> float:
@@ -347,7 +388,9 @@ def score_forecasts(
         ``brier_any``, ``auc_any``, ``reliability_slope_any``, ``brier_gt_<N>``,
         ``auc_gt_<N>``, ``reliability_slope_gt_<N>`` (:func:`reliability_slope`), and
         with the PIT columns ``pit_hist_0`` .. ``pit_hist_9``: the randomised PIT
-        histogram in :data:`PIT_BINS` = 10 bins (:func:`pit_histogram`).
+        histogram in :data:`PIT_BINS` = 10 bins (:func:`pit_histogram`) and
+        ``coverage_80_pit``, its share in [0.1, 0.9] (:func:`pit_coverage`: 0.80 for a
+        calibrated forecast, the coverage to compare with the nominal 80 %).
     """
     y = _arr(y)
     out: dict = {"n": len(y)}
@@ -388,4 +431,5 @@ def score_forecasts(
     if "pit_lower" in fc.columns and "pit_upper" in fc.columns:
         hist = pit_histogram(fc["pit_lower"], fc["pit_upper"], PIT_BINS)
         out.update({f"pit_hist_{i}": float(v) for i, v in enumerate(hist)})
+        out["coverage_80_pit"] = pit_coverage(hist, 0.8)
     return out

@@ -35,6 +35,7 @@ SCORE_COLUMNS = (
     "coverage_80",
     "coverage_95",
     "coverage_80_crossing_days",
+    "coverage_80_pit",
     "share_above_q90",
     "reliability_slope_gt_300",
     "mae_skill_vs_zero",
@@ -111,7 +112,8 @@ def headline_by_lead(res: BacktestResult, leads: Sequence[int] | None = None) ->
 
     Each lead holds :data:`BY_LEAD_KEYS` (AUC of P(any), Brier skill against the
     monthly climatology, CRPS [people], 80 % coverage, reliability slope of P(any),
-    MAE [people]) plus ``reliability_slope_gt_300``, ``auc_gt_300``, ``n``,
+    MAE [people]) plus ``coverage_80_pit`` (the randomised PIT's share in [0.1, 0.9]:
+    0.80 when calibrated), ``reliability_slope_gt_300``, ``auc_gt_300``, ``n``,
     ``crps_weather_free`` [people] and ``bss_any_weather_free`` (the weather-free
     model's, same days) when it was scored.
     """
@@ -123,7 +125,7 @@ def headline_by_lead(res: BacktestResult, leads: Sequence[int] | None = None) ->
         if not hl:
             continue
         row = {key: hl.get(key) for key in BY_LEAD_KEYS}
-        for key in ("reliability_slope_gt_300", "auc_gt_300", "n"):
+        for key in ("coverage_80_pit", "reliability_slope_gt_300", "auc_gt_300", "n"):
             if key in hl:
                 row[key] = hl[key]
         wf = s[(s.forecaster == WEATHER_FREE_NAME) & (s.group == f"h{k}")]
