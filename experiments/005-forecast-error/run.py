@@ -148,6 +148,8 @@ def report() -> None:
         "headline_by_lead_ensemble": runs[CONFIG["outlook_ensemble_run"]]["headline_by_lead"],
         # one forecast dressed with its error into members (the outlook without an ensemble)
         "headline_by_lead_dressed": runs[CONFIG["outlook_dressed_run"]]["headline_by_lead"],
+        # observed weather (perfect prognosis): what a replay on the station record does
+        "headline_by_lead_perfect": runs[CONFIG["outlook_replay_run"]]["headline_by_lead"],
         "targets": head["targets"],
         "runs": {
             n: {
