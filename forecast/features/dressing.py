@@ -368,33 +368,33 @@ def dress_hourly(
     attrs = {k: v for k, v in ds.attrs.items() if k != "member"}
     source = str(ds.attrs.get("source", "deterministic forecast"))
 
+    def put(out: xr.Dataset, name: str, values: np.ndarray) -> None:
+        """Set ``name`` to ``values`` on the dressed hours only (the rest stays as given)."""
+        da = ds[name]
+        out[name] = da.copy(data=np.where(_along_time(da, pos >= 0), values, da.values))
+
     def members() -> Iterator[xr.Dataset]:
         for m in range(n):
             out = ds.copy()
             wind = ds["wind_speed_10m"]
-            w = np.maximum(
-                (wind.values + 1.0) * _along_time(wind, _per_time(wind_ratio[m], pos, 1.0)) - 1.0,
-                0.0,
-            )
-            out["wind_speed_10m"] = wind.copy(data=w)
+            w = (wind.values + 1.0) * _along_time(wind, _per_time(wind_ratio[m], pos, 1.0)) - 1.0
+            w = np.maximum(w, 0.0)
+            put(out, "wind_speed_10m", w)
             if "wind_gusts_10m" in ds:
                 gust = ds["wind_gusts_10m"]
                 r = gust_ratio[m] if gust_ratio is not None else np.ones(len(days))
-                g = np.maximum(
-                    (gust.values + 1.0) * _along_time(gust, _per_time(r, pos, 1.0)) - 1.0, 0.0
-                )
-                if gust.dims == wind.dims:
+                g = (gust.values + 1.0) * _along_time(gust, _per_time(r, pos, 1.0)) - 1.0
+                g = np.maximum(g, 0.0)
+                if gust.dims == wind.dims:  # gusts never below the (dressed) wind
                     g = np.where(np.isfinite(g) & np.isfinite(w), np.maximum(g, w), g)
-                out["wind_gusts_10m"] = gust.copy(data=g)
+                put(out, "wind_gusts_10m", g)
             if turn is not None and "wind_direction_10m" in ds:
                 d = ds["wind_direction_10m"]
                 rot = _along_time(d, _per_time(turn[m], pos, 0.0))
-                out["wind_direction_10m"] = d.copy(data=np.mod(d.values + rot, 360.0))
+                put(out, "wind_direction_10m", np.mod(d.values + rot, 360.0))
             if shift is not None and "pressure_msl" in ds:
                 p = ds["pressure_msl"]
-                out["pressure_msl"] = p.copy(
-                    data=p.values + _along_time(p, _per_time(shift[m], pos, 0.0))
-                )
+                put(out, "pressure_msl", p.values + _along_time(p, _per_time(shift[m], pos, 0.0)))
             out.attrs = {
                 **attrs,
                 "source": f"{source}; {LABEL}",

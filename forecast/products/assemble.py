@@ -307,11 +307,12 @@ def dressed_forecast(
             f"outlook uses {en.SINGLE_FORECAST_CAVEAT}."
         )
         return None
+    known = climate.dropna(subset=["wind_speed_10m_mean"]).index
     label = (
         f"{en.dressed_label(n)} of the {info.get('label') or 'deterministic forecast'}, "
         f"dressed from {(origin + pd.Timedelta(days=1)).date()} (lead 1 d) around the "
-        f"climatology of the cached Open-Meteo archive ({climate.index[0].date()} .. "
-        f"{climate.index[-1].date()}); waves: the deterministic marine forecast's for every "
+        f"climatology of the cached Open-Meteo archive ({known[0].date()} .. "
+        f"{known[-1].date()}); waves: the deterministic marine forecast's for every "
         "member (not perturbed)"
     )
     ens_info = en.ensemble_info(label, "dressed", n, ol.N_DRAWS)
