@@ -33,6 +33,7 @@ from forecast.stores import weather
 from tests import test_outlook_e2e as e2e
 from tests.fixtures.openmeteo import synthetic as syn
 from tests.httpserver import LocalServer, Reply
+from tests.test_outlook import make_arrivals, make_pred
 
 ORIGIN = pd.Timestamp("2026-11-24")
 HOURLY_VARS = ("wind_speed_10m", "wind_gusts_10m", "wind_direction_10m", "pressure_msl")
@@ -292,6 +293,28 @@ def test_dressed_outlooks_quote_the_dressed_table_or_say_what_stands_in(tmp_path
     )
     # replays on observed station weather are not a single live forecast
     assert "over-confident" not in ol.skill_by_lead("knmi", root=tmp_path)[5]["basis"]
+
+
+def test_the_outlook_layout_knows_the_dressed_kind():
+    days = pd.date_range("2025-07-01", periods=7, name="date")
+    pred = make_pred(days, 0.4, 100.0, 300.0)
+    ens = en.ensemble_info(en.dressed_label(21), "dressed", 21, 1000)
+    assert ens["label"] == "dressed deterministic forecast (simulated forecast error, 21 members)"
+    o = ol.build_outlook(
+        pred,
+        first_day=days[0],
+        arrivals=make_arrivals(end="2025-06-30"),
+        issued_utc=dt.datetime(2025, 6, 30, 20, tzinfo=dt.UTC),
+        weather={"source": "openmeteo", "label": ens["label"], "run": "2025-06-30T06:00Z"},
+        ensemble=ens,
+    )
+    data = json.loads(ol.to_json(o))
+    assert outlook_schema.validate_outlook(data)["ensemble"]["kind"] == "dressed"
+    data["ensemble"]["kind"] = "guessed"
+    with pytest.raises(
+        DataFormatError, match=r"ensemble\.kind.*must be one of cached, simulated, dressed"
+    ):
+        outlook_schema.validate_outlook(data)
 
 
 # ---------------------------------------------------------------------------
