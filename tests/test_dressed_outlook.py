@@ -434,7 +434,7 @@ def test_live_outlook_alert_and_page_on_the_dressed_forecast(home, capsys):
     code, o = run_json(capsys, ["outlook", "--now", e2e.NOW, "--no-scenarios", "--format", "json"])
     assert code == 0
     outlook_schema.validate_outlook(o)
-    n = en.DEFAULT_MEMBERS
+    n = en.DRESSED_MEMBERS
     assert o["weather"]["source"] == "openmeteo"
     assert o["weather"]["label"].startswith(
         f"dressed deterministic forecast (simulated forecast error, {n} members) of the "

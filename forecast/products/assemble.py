@@ -295,7 +295,7 @@ def dressed_forecast(
     ``folder``: where the climatology is cached (the predictor's cache folder).
     """
     origin = en.dressing_origin(weather, issued)
-    n = n_members or en.DEFAULT_MEMBERS
+    n = n_members or en.DRESSED_MEMBERS
     try:
         climate = en.dressing_climate(origin, folder=folder)
         members = en.dressed_members(weather, origin, n, climate, random_state=random_state)

@@ -78,6 +78,11 @@ SINGLE_FORECAST_CAVEAT = (
 
 #: Members of a simulated ensemble by default (as the ECMWF ensemble: control + 50).
 DEFAULT_MEMBERS = 51
+#: Members of a dressed deterministic forecast by default. The mixture's P(any) carries a
+#: sampling error of the members' spread / sqrt(N): on real weather about 3.5 percentage
+#: points with 51 members, 5 with 21 (docs/outlook.md); the cost is about linear in N
+#: (the model runs once per member).
+DRESSED_MEMBERS = 51
 #: Fewest and most members accepted.
 MIN_MEMBERS, MAX_MEMBERS = 2, 200
 
@@ -560,6 +565,7 @@ def ensemble_info(label: str, kind: str, n_members: int, n_draws: int) -> dict:
 
 __all__ = [
     "DEFAULT_MEMBERS",
+    "DRESSED_MEMBERS",
     "LABEL_DRESSED",
     "LABEL_SIMULATED",
     "MODES",
