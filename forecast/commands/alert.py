@@ -26,6 +26,7 @@ import pandas as pd
 from forecast import config
 from forecast.commands import COMMANDS
 from forecast.commands.options import (
+    ENSEMBLE_HELP_LIVE,
     FORMATS,
     MAX_PEOPLE,
     add_now_option,
@@ -106,10 +107,9 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--ensemble",
-        choices=("auto", "cached", "none"),
+        choices=("auto", "cached", "dressed", "none"),
         default="auto",
-        help="weather ensemble: auto (default: the cached Open-Meteo ensemble when one covers "
-        "the first night, else the deterministic forecast), cached (require it), none",
+        help=f"weather ensemble: {ENSEMBLE_HELP_LIVE}",
     )
     add_now_option(p)
     p.set_defaults(func=run)

@@ -56,28 +56,35 @@ def add_now_option(p: argparse.ArgumentParser) -> None:
 
 #: ``--ensemble`` choices (as forecast.products.ensemble.MODES; kept here so the parser
 #: needs no product import).
-ENSEMBLE_CHOICES = ("auto", "cached", "simulated", "none")
+ENSEMBLE_CHOICES = ("auto", "cached", "dressed", "simulated", "none")
+
+#: Help of the live ``--ensemble`` choices (outlook and alert).
+ENSEMBLE_HELP_LIVE = (
+    "auto (default: the cached Open-Meteo ensemble when one covers the first night, else "
+    "the cached deterministic forecast dressed with its error), cached (require the "
+    "ensemble), dressed (require the dressed deterministic forecast: members drawn with the "
+    "published forecast error of each lead, labelled 'simulated forecast error'), none (the "
+    "single deterministic forecast: its chances from day 2 on are over-confident)"
+)
 
 
 def add_ensemble_options(p: argparse.ArgumentParser) -> None:
-    """``--ensemble`` and ``--members`` (outlook and alert)."""
+    """``--ensemble`` and ``--members`` (outlook)."""
     p.add_argument(
         "--ensemble",
         choices=ENSEMBLE_CHOICES,
         default="auto",
-        help="weather ensemble: auto (default: the cached Open-Meteo ensemble for a live "
-        "outlook when one covers the first night, else the deterministic forecast; replays "
-        "use observed weather), cached (require it), simulated (replays: an ensemble "
-        "simulated from the observed station weather, labelled 'simulated forecast "
-        "error'), none",
+        help=f"weather ensemble: {ENSEMBLE_HELP_LIVE}; simulated (replays: an ensemble "
+        "simulated from the observed station weather, labelled 'simulated forecast error'). "
+        "Replays use observed weather with auto",
     )
     p.add_argument(
         "--members",
         type=number_type(int, 2, 200, unit="members"),
         default=None,
         metavar="N",
-        help="ensemble members: of a simulated ensemble (default 51), or the first N of the "
-        "cached one",
+        help="ensemble members: of a simulated or dressed ensemble (default 51), or the "
+        "first N of the cached one",
     )
 
 

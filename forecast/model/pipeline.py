@@ -40,6 +40,9 @@ CALENDAR_COLUMNS = ("doy_sin", "doy_cos", "month", "dow")
 
 _MODEL_CACHE: dict[tuple, LeadBandModel] = {}
 _TIDE_SKY_CACHE: dict[tuple, pd.DataFrame] = {}
+#: Tide/sky features and high waters of sets of forecast days (astronomy: the same for
+#: every weather member of an ensemble, so made once per set of days; a few sets kept).
+_DAYS_ASTRO_CACHE: dict[tuple, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
 
 
 def rag_class(
@@ -56,6 +59,24 @@ def tide_sky_table(start, end) -> pd.DataFrame:
     if key not in _TIDE_SKY_CACHE:
         _TIDE_SKY_CACHE[key] = F.tide_sky_features(pd.date_range(key[0], key[1], freq="D"))
     return _TIDE_SKY_CACHE[key]
+
+
+def days_astronomy(days: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Tide/sky features and high waters of ``days`` (cached: ensembles ask once per member).
+
+    Returns ``(F.tide_sky_features(days), night_tide_features(days))``; the second is None
+    when the tide module cannot be imported.
+    """
+    key = tuple(pd.DatetimeIndex(days))
+    if key not in _DAYS_ASTRO_CACHE:
+        if len(_DAYS_ASTRO_CACHE) >= 16:
+            _DAYS_ASTRO_CACHE.clear()
+        try:
+            hw = night_tide_features(days)
+        except ImportError:
+            hw = None
+        _DAYS_ASTRO_CACHE[key] = (F.tide_sky_features(days), hw)
+    return _DAYS_ASTRO_CACHE[key]
 
 
 def prime_tide_sky(start, end, table: pd.DataFrame) -> None:
@@ -414,7 +435,7 @@ def forecast_days(
         tide_sky = tide_sky if not tide_sky.empty else None
         model = fit_default_model(weather_source, origin, arrivals, wtab, tide_sky, horizons=leads)
     else:  # only the forecast days' tide and sky are needed
-        tide_sky = F.tide_sky_features(days)
+        tide_sky = days_astronomy(days)[0]
         tide_sky = tide_sky if not tide_sky.empty else None
     X = F.build_features(
         days,
@@ -440,12 +461,9 @@ def forecast_days(
     for col in DRIVER_COLUMNS:
         if col in X.columns:
             out[col] = X[col].to_numpy()
-    try:
-        hw = night_tide_features(days)
-        if "first_dark_hw_utc" in hw.columns:
-            out["first_dark_hw_utc"] = hw["first_dark_hw_utc"].reindex(days).to_numpy()
-    except ImportError:
-        pass
+    hw = days_astronomy(days)[1]
+    if hw is not None and "first_dark_hw_utc" in hw.columns:
+        out["first_dark_hw_utc"] = hw["first_dark_hw_utc"].reindex(days).to_numpy()
     out.index.name = "date"
     info = model.info()
     out.attrs["provenance"] = {

@@ -211,8 +211,20 @@ def check_ensemble_options(
         if ensemble in ("none",) or (ensemble == "auto" and as_of is not None):
             raise ConfigError(
                 f"--members {n_members} needs an ensemble: add --ensemble simulated (replays) "
-                "or --ensemble cached (live), or drop --members"
+                "or --ensemble cached or dressed (live), or drop --members"
             )
+    if ensemble == "dressed" and as_of is not None:
+        raise ConfigError(
+            f"--ensemble dressed with --as-of {as_of.date()}: dressing perturbs a live "
+            "deterministic forecast run with its error, and a replay has none (observed "
+            "station weather stands in for it); use --ensemble simulated for a replay on a "
+            "simulated ensemble"
+        )
+    if ensemble == "dressed" and no_weather:
+        raise ConfigError(
+            "--ensemble dressed and --no-weather contradict each other: dressing needs a "
+            "weather forecast; give one"
+        )
     if ensemble == "simulated" and as_of is None:
         raise ConfigError(
             "--ensemble simulated needs --as-of DATE: it simulates a forecast ensemble from "
@@ -266,6 +278,47 @@ def cached_ensemble(
     return ds, days, notices
 
 
+def dressed_forecast(
+    weather,
+    info: dict,
+    issued: dt.datetime,
+    required: bool,
+    n_members: int | None,
+    random_state: int,
+    notices: list[str],
+    folder: Path | None = None,
+):
+    """The deterministic forecast dressed with its error: ``(members, n, ens_info, info)``.
+
+    ``required`` (``--ensemble dressed``): a missing climatology is a ConfigError saying
+    what to run; otherwise (``auto``) it is a notice and None (the single forecast is used).
+    ``folder``: where the climatology is cached (the predictor's cache folder).
+    """
+    origin = en.dressing_origin(weather, issued)
+    n = n_members or en.DRESSED_MEMBERS
+    try:
+        climate = en.dressing_climate(origin, folder=folder)
+        members = en.dressed_members(weather, origin, n, climate, random_state=random_state)
+    except ForecastError as exc:
+        if required:
+            raise ConfigError(f"--ensemble dressed: {exc}") from exc
+        notices.append(
+            f"The weather forecast was not dressed with its error: {exc} Until then the "
+            f"outlook uses {en.SINGLE_FORECAST_CAVEAT}."
+        )
+        return None
+    known = climate.dropna(subset=["wind_speed_10m_mean"]).index
+    label = (
+        f"{en.dressed_label(n)} of the {info.get('label') or 'deterministic forecast'}, "
+        f"dressed from {(origin + pd.Timedelta(days=1)).date()} (lead 1 d) around the "
+        f"climatology of the cached Open-Meteo archive ({known[0].date()} .. "
+        f"{known[-1].date()}); waves: the deterministic marine forecast's for every "
+        "member (not perturbed)"
+    )
+    ens_info = en.ensemble_info(label, "dressed", n, ol.N_DRAWS)
+    return members, n, ens_info, {**info, "label": label}
+
+
 def make_outlook(
     *,
     now_utc: dt.datetime | None = None,
@@ -305,14 +358,19 @@ def make_outlook(
     knmi_files : list of Path, optional
         KNMI station files (one per station, the first primary) for replays, year-end
         scenarios and KNMI-trained models; default the bundled stations.
-    ensemble : {"auto", "cached", "simulated", "none"}
+    ensemble : {"auto", "cached", "dressed", "simulated", "none"}
         Weather ensemble (:data:`forecast.products.ensemble.MODES`): ``auto`` uses the
-        cached Open-Meteo ensemble for a live outlook when one covers the first night
-        (replays: observed weather); ``cached`` requires it; ``simulated`` (replays only)
-        simulates one from the observed station weather; ``none`` never uses one.
+        cached Open-Meteo ensemble for a live outlook when one covers the first night,
+        else the cached deterministic forecast dressed with its simulated error (else,
+        when the archive for the dressing's climatology is missing, the single forecast,
+        with a notice); replays use observed weather. ``cached`` requires the cached
+        ensemble; ``dressed`` (live only) requires the dressing (of the cached forecast or
+        of ``weather_file``); ``simulated`` (replays only) simulates an ensemble from the
+        observed station weather; ``none`` uses the single deterministic forecast, whose
+        chances from day 2 on are over-confident.
     n_members : int, optional
-        Members of a simulated ensemble (default 51), or the first members of the cached
-        one.
+        Members of a simulated or dressed ensemble (default 51), or the first members of
+        the cached one.
 
     Returns
     -------
@@ -395,6 +453,31 @@ def make_outlook(
                 "run": str(ens_ds.attrs.get("retrieved_utc") or "") or None,
                 "missing": "",
             }
+    if ensemble == "dressed" and source != "openmeteo":
+        raise ConfigError(
+            "--ensemble dressed needs a deterministic weather forecast to dress, and none "
+            "covers the outlook: " + (info.get("missing") or "") + " (or use --ensemble none)"
+        )
+    if (
+        members is None
+        and source == "openmeteo"
+        and weather is not None
+        and (ensemble == "dressed" or (ensemble == "auto" and weather_file is None))
+    ):
+        dressed = dressed_forecast(
+            weather,
+            info,
+            issued,
+            ensemble == "dressed",
+            n_members,
+            random_state,
+            notices,
+            folder=predict.folder if isinstance(predict, pr.CachedPredictor) else None,
+        )
+        if dressed is not None:
+            members, n, ens_info, info = dressed
+    if members is None and source == "openmeteo":
+        info = {**info, "label": f"{info.get('label')}; {en.SINGLE_FORECAST_CAVEAT}"}
     draws = None
     try:
         if members is not None:
@@ -441,6 +524,9 @@ def make_outlook(
             f"({exc}). This outlook is weather-free; fetch the history with 'forecast weather "
             "update --kind archive' and '--kind marine' while online."
         )
+        notices[:] = [
+            x for x in notices if not x.startswith("The weather forecast was not dressed")
+        ]
         source, weather, draws, ens_info = "none", None, None, None
         days = days[: ol.CONFIDENT_DAYS]
         info = {
@@ -498,7 +584,11 @@ def make_outlook(
         notices=notices,
         draws=draws,
         ensemble=ens_info,
-        skill=ol.skill_by_lead(source, ensemble=ens_info is not None),
+        skill=ol.skill_by_lead(
+            source,
+            ensemble=ens_info is not None,
+            dressed=(ens_info or {}).get("kind") == "dressed",
+        ),
     )
     if compare and as_of is None:
         out["changes"] = ol.compare_outlooks(out, ol.latest_outlook(before_utc=out["issued_utc"]))

@@ -20,7 +20,7 @@ Members are streamed: each member's prediction is reduced to running sums and a 
 number of draws before the next is made, so memory does not grow with the number of
 members beyond the mixture's draws (``n_draws`` x days).
 
-Two sources of members, the same code after them:
+Three sources of members, the same code after them:
 
 - online, the cached Open-Meteo ensemble (:func:`forecast.stores.ensemble.load_ensemble_latest`),
   one hourly Dataset per member (:func:`openmeteo_members`) for an Open-Meteo-trained
@@ -28,35 +28,61 @@ Two sources of members, the same code after them:
   forecast's waves when one is cached, else none (NaN);
 - offline replays, an ensemble simulated from the observed KNMI station weather with
   :func:`forecast.features.forecast_error.simulate_ensemble` (:func:`simulated_members`),
-  labelled :data:`LABEL_SIMULATED` everywhere it shows.
+  labelled :data:`LABEL_SIMULATED` everywhere it shows;
+- online without a cached ensemble, the deterministic forecast **dressed** with its
+  simulated error (:func:`dressed_members`, :mod:`forecast.features.dressing`): members
+  drawn from the weather that may follow that forecast at each lead, around a
+  climatology of the cached Open-Meteo archive (:func:`dressing_climate`). Like the
+  Open-Meteo ensemble's members, they keep the deterministic marine forecast's waves.
+  Labelled :data:`LABEL_DRESSED` everywhere it shows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast import config
-from forecast.errors import ConfigError, DataFormatError
+from forecast import config, fileio
+from forecast.errors import ConfigError, DataFormatError, ForecastError
+from forecast.features import dressing as dr
 from forecast.features import forecast_error as fe
 from forecast.model import pipeline as P
 from forecast.products import outlook as ol
+from forecast.stores import weather as W
 
-#: ``--ensemble`` choices: ``auto`` (live: the cached ensemble when there is one, else
-#: the deterministic forecast; replays: observed weather), ``cached`` (live: the cached
-#: ensemble, an error without one), ``simulated`` (replays: an ensemble simulated from the
-#: observed station weather), ``none`` (never an ensemble).
-MODES = ("auto", "cached", "simulated", "none")
+#: ``--ensemble`` choices: ``auto`` (live: the cached ensemble when one covers the first
+#: night, else the cached deterministic forecast dressed with its error; replays: observed
+#: weather), ``cached`` (live: the cached ensemble, an error without one), ``dressed``
+#: (live: the deterministic forecast dressed with its simulated error), ``simulated``
+#: (replays: an ensemble simulated from the observed station weather), ``none`` (never an
+#: ensemble: the single deterministic forecast, over-confident from day 2).
+MODES = ("auto", "cached", "dressed", "simulated", "none")
 
 #: Label of the offline ensemble, shown wherever it is used.
 LABEL_SIMULATED = f"simulated ensemble ({fe.LABEL})"
 
+#: Label of a dressed deterministic forecast (:func:`dressed_label` adds the members).
+LABEL_DRESSED = f"dressed deterministic forecast ({fe.LABEL})"
+
+#: Said of a single deterministic forecast used without an ensemble or dressing.
+SINGLE_FORECAST_CAVEAT = (
+    "one deterministic forecast, not an ensemble: no forecast error is allowed for, so "
+    "the chances from day 2 on are over-confident (experiment 005)"
+)
+
 #: Members of a simulated ensemble by default (as the ECMWF ensemble: control + 50).
 DEFAULT_MEMBERS = 51
+#: Members of a dressed deterministic forecast by default. The mixture's P(any) carries a
+#: sampling error of the members' spread / sqrt(N): on real weather about 3.5 percentage
+#: points with 51 members, 5 with 21 (docs/outlook.md); the cost is about linear in N
+#: (the model runs once per member).
+DRESSED_MEMBERS = 51
 #: Fewest and most members accepted.
 MIN_MEMBERS, MAX_MEMBERS = 2, 200
 
@@ -233,6 +259,131 @@ def openmeteo_label(ens: xr.Dataset, with_waves: bool) -> str:
         f"Open-Meteo ensemble {ens.attrs.get('model', '')} ({n} members), retrieved "
         f"{ens.attrs.get('retrieved_utc', 'at an unknown time')}; {waves}"
     )
+
+
+def dressed_label(n_members: int) -> str:
+    """``'dressed deterministic forecast (simulated forecast error, 51 members)'``."""
+    return f"dressed deterministic forecast ({fe.LABEL}, {int(n_members)} members)"
+
+
+def dressing_origin(ds: xr.Dataset, issued_utc) -> pd.Timestamp:
+    """Last UTC day left undressed: the day before the forecast run's.
+
+    The error table's lead ``k`` is a forecast of the ``k``-th day counted from the run's
+    own day (a day-1 error is that of the run's first 24 hours), so the run's day is
+    dressed at lead 1, the next at lead 2, and so on; the analysed past days of the run
+    stay as they are. The run time is ``run_utc``, else ``forecast_retrieved_utc``, else
+    ``retrieved_utc`` of ``ds``; without one, the issue time stands in for it.
+    """
+    stamp = None
+    for key in ("run_utc", "forecast_retrieved_utc", "retrieved_utc"):
+        text = str(ds.attrs.get(key) or "").strip()
+        if text:
+            try:
+                stamp = pd.Timestamp(text)
+                break
+            except ValueError:
+                continue
+    if stamp is None:
+        stamp = pd.Timestamp(issued_utc)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.normalize() - pd.Timedelta(days=1)
+
+
+def _archive_fingerprint() -> str:
+    """Names, sizes and modification times of the cached history files (not runs)."""
+    root = W.cache_root()
+    h = hashlib.sha256()
+    for path in sorted(root.glob("*/*.nc")) if root.is_dir() else []:
+        if not path.name.startswith("run-"):
+            st = path.stat()
+            h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+#: Columns of a cached climatology file (the UTC-day aggregation of the archive).
+_CLIMATE_VERSION = "v1"
+
+
+def dressing_climate(
+    end: pd.Timestamp, start: pd.Timestamp = P.TRAIN_START, folder: Path | None = None
+) -> pd.DataFrame:
+    """Daily climatology of the dressing: the cached Open-Meteo archive (the training weather).
+
+    The archive's hours from ``start`` to ``end`` (UTC days), aggregated per UTC day as
+    the forecast is (:func:`forecast.features.dressing.daily_frame`). Reads the weather
+    cache only. With ``folder`` (the predictor's cache folder) the daily frame is kept
+    there as CSV, keyed by the span and the archive files' names, sizes and times, so a
+    ``forecast weather update`` makes a new one.
+
+    Raises
+    ------
+    ConfigError
+        No usable archive, or fewer than 365 days with wind; the message says to run
+        ``forecast weather update``.
+    """
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    what = "the Open-Meteo archive (the dressing's climatology)"
+    cache = None
+    if folder is not None:
+        key = f"{start:%Y%m%d}-{end:%Y%m%d}-{_archive_fingerprint()}-{_CLIMATE_VERSION}"
+        cache = Path(folder) / f"dressing_climate-{key}.csv"
+        if cache.exists():
+            try:
+                daily = pd.read_csv(cache, index_col="date", parse_dates=["date"])
+            except (OSError, ValueError):
+                daily = None
+            if daily is not None:
+                daily.attrs["source"] = "Open-Meteo archive (cached climatology)"
+                return dr.check_climate(daily, what)
+    try:
+        raw = W.load_hourly(pd.Timestamp(start).date(), pd.Timestamp(end).date(), kind="archive")
+    except ForecastError as exc:
+        raise ConfigError(
+            "the forecast cannot be dressed with its error: the climatology comes from the "
+            f"cached Open-Meteo archive, which is not usable ({exc}). To fix it, "
+            f"{dr.HOW_TO_GET_CLIMATE}."
+        ) from exc
+    daily = dr.daily_frame(raw)
+    daily.attrs["source"] = f"Open-Meteo archive {raw.attrs.get('model', '')}".strip()
+    dr.check_climate(daily, what)
+    if cache is not None:
+        try:
+            fileio.write_text(cache, daily.rename_axis("date").to_csv(), "dressing climatology")
+        except (ForecastError, OSError):
+            pass  # a read-only cache only costs speed
+    return daily
+
+
+def dressed_members(
+    deterministic: xr.Dataset,
+    origin: pd.Timestamp,
+    n_members: int,
+    climate: pd.DataFrame,
+    random_state: int = 0,
+) -> Iterator[xr.Dataset]:
+    """Members of the deterministic forecast dressed with its simulated error.
+
+    :func:`forecast.features.dressing.dress_hourly` (the dressing is drawn at the call,
+    the hourly members one at a time): the wind, gusts, direction and pressure of each
+    day after ``origin`` follow member ``m``'s dressed daily values at that day's lead;
+    waves and everything else stay the deterministic forecast's.
+
+    Parameters
+    ----------
+    deterministic : xarray.Dataset
+        The hourly forecast (:func:`forecast.stores.weather.load_forecast_latest`).
+    origin : Timestamp
+        :func:`dressing_origin`.
+    n_members : int
+        Members (2 .. 200).
+    climate : pandas.DataFrame
+        :func:`dressing_climate`.
+    random_state : int
+        Seed (the same outlook gives the same members).
+    """
+    return dr.dress_hourly(deterministic, origin, check_members(n_members), random_state, climate)
 
 
 # ---------------------------------------------------------------------------
@@ -414,10 +565,17 @@ def ensemble_info(label: str, kind: str, n_members: int, n_draws: int) -> dict:
 
 __all__ = [
     "DEFAULT_MEMBERS",
+    "DRESSED_MEMBERS",
+    "LABEL_DRESSED",
     "LABEL_SIMULATED",
     "MODES",
+    "SINGLE_FORECAST_CAVEAT",
     "MixtureAccumulator",
     "check_members",
+    "dressed_label",
+    "dressed_members",
+    "dressing_climate",
+    "dressing_origin",
     "ensemble_info",
     "ensemble_prediction",
     "openmeteo_label",

@@ -437,7 +437,8 @@ def same_day(day: pd.Timestamp, year: int) -> pd.Timestamp:
 #: headline scores at that lead (``auc_any``, ``bss_any_vs_climatology_month``,
 #: ``crps``, ``coverage_80``, ``reliability_slope_any``, ...), either directly or per
 #: weather source (``{"knmi": {"1": {...}}}``); ``headline_by_lead_ensemble`` (optional)
-#: the same for a run on ensemble weather.
+#: the same for a run on ensemble weather, ``headline_by_lead_dressed`` (optional) for a
+#: run on a deterministic forecast dressed with its error.
 SKILL_BY_LEAD_FILE = Path("experiments") / "005-forecast-error" / "results.json"
 #: The standard backtest (perfect prognosis, 1 day ahead): the fallback.
 HEADLINE_FILE = Path("experiments") / "001-standard-backtest" / "results.json"
@@ -491,16 +492,40 @@ def _lead_table(block, weather_source: str) -> tuple[dict[int, dict], str | None
     return dict(sorted(out.items())), measured_on
 
 
+def _single_forecast_words(table: dict[int, dict]) -> str:
+    """Why one deterministic forecast's chances are over-confident, from the table's slopes."""
+    slopes = [
+        f"{table[k]['reliability_slope_any']:.2f} at day {k}"
+        for k in (2, 5, 7)
+        if k in table and "reliability_slope_any" in table[k]
+    ]
+    text = "; this outlook is fed one deterministic forecast: its chances from day 2 on are over-confident"
+    if slopes:
+        text += (
+            f" (the run fed one forecast, as here: reliability slope of P(any) "
+            f"{', '.join(slopes)}; 1 is calibrated)"
+        )
+    return text
+
+
 def skill_by_lead(
-    weather_source: str, ensemble: bool = False, root: Path | None = None
+    weather_source: str,
+    ensemble: bool = False,
+    root: Path | None = None,
+    *,
+    dressed: bool = False,
 ) -> dict[int, dict]:
     """Backtest skill at each lead time [days] for the outlook's days.
 
     Read from ``experiments/005-forecast-error/results.json`` (:data:`SKILL_BY_LEAD_FILE`):
     the skill measured with **simulated forecast error** at each lead, or, with
-    ``ensemble`` and when the run had it, on simulated ensemble weather. When that file
-    (or the weather source's table) is missing, every lead falls back to the standard
-    backtest's headline (perfect prognosis, 1 day ahead), and each entry says so.
+    ``ensemble`` and when the run had it, on simulated ensemble weather; with ``dressed``
+    too, on a deterministic forecast dressed with its error (``headline_by_lead_dressed``;
+    when the file has no such table, the ensemble's stands in and the basis says so). A
+    live outlook on one Open-Meteo forecast (``openmeteo`` without ``ensemble``) gets the
+    words that its chances are over-confident from day 2. When that file (or the weather
+    source's table) is missing, every lead falls back to the standard backtest's headline
+    (perfect prognosis, 1 day ahead), and each entry says so.
 
     Parameters
     ----------
@@ -511,6 +536,9 @@ def skill_by_lead(
         Prefer the ensemble-weather table (``headline_by_lead_ensemble``).
     root : Path, optional
         Repository root (default ``config.REPO_ROOT``; tests pass a folder).
+    dressed : bool
+        With ``ensemble``: the members are a dressed deterministic forecast; prefer
+        ``headline_by_lead_dressed``.
 
     Returns
     -------
@@ -521,16 +549,20 @@ def skill_by_lead(
     """
     root = Path(root) if root is not None else config.REPO_ROOT
     data = _read_json(root / SKILL_BY_LEAD_FILE) or {}
-    keys = (
-        ["headline_by_lead_ensemble", "headline_by_lead_outlook", "headline_by_lead"]
-        if ensemble
-        else ["headline_by_lead_outlook", "headline_by_lead"]
-    )
+    keys = ["headline_by_lead_outlook", "headline_by_lead"]
+    if ensemble:
+        keys.insert(0, "headline_by_lead_ensemble")
+    if ensemble and dressed:
+        keys.insert(0, "headline_by_lead_dressed")
     for key in keys:
         table, measured_on = _lead_table(data.get(key), weather_source)
         if not table:
             continue
-        what = "simulated ensemble weather" if key.endswith("ensemble") else None
+        what = {
+            "headline_by_lead_ensemble": "simulated ensemble weather",
+            "headline_by_lead_dressed": "simulated forecasts dressed with their simulated "
+            "error (as this outlook's members)",
+        }.get(key)
         if what is None:
             what = (
                 "no weather (weather-free model)"
@@ -538,8 +570,15 @@ def skill_by_lead(
                 else "observed KNMI station weather with simulated forecast error"
             )
         basis = f"backtest at each lead time on {what} ({SKILL_BY_LEAD_FILE.as_posix()})"
+        if dressed and key == "headline_by_lead_ensemble":
+            basis += (
+                "; the dressed forecast's own skill is not measured there yet "
+                "(no headline_by_lead_dressed), so the simulated ensemble's stands in"
+            )
         if weather_source == "openmeteo" and measured_on in (None, "knmi"):
             basis += "; measured with station weather, not the Open-Meteo model used here"
+        if weather_source == "openmeteo" and not ensemble:
+            basis += _single_forecast_words(table if key == "headline_by_lead_outlook" else {})
         return {lead: {**v, "basis": basis, "fallback": False} for lead, v in table.items()}
     head = (_read_json(root / HEADLINE_FILE) or {}).get("headline", {})
     head = head.get(weather_source) or head.get("knmi") if isinstance(head, dict) else None

@@ -31,6 +31,9 @@ MAX_BYTES = 16 * 1024 * 1024
 RAG_VALUES = ("red", "amber", "green")
 MODES = ("live", "as_of")
 CONFIDENCE_VALUES = ("normal", "lower")
+#: ``ensemble.kind``: a cached Open-Meteo ensemble, one simulated for a replay, or the
+#: deterministic forecast dressed with its simulated error.
+ENSEMBLE_KINDS = ("cached", "simulated", "dressed")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 URL_SCHEMES = ("http", "https")
 
@@ -282,8 +285,10 @@ def _check_ensemble_and_skill(c: _Checker, data: dict) -> None:
     ens = data.get("ensemble", _MISSING)
     if ens not in (_MISSING, None):
         ens = c.obj(ens, "ensemble")
-        for key in ("label", "method", "kind"):
+        for key in ("label", "method"):
             _optional_text(c, ens, key, "ensemble")
+        if (v := ens.get("kind", _MISSING)) is not _MISSING:
+            c.choice(v, "ensemble.kind", ENSEMBLE_KINDS)
         if (v := ens.get("n_members", _MISSING)) is not _MISSING:
             c.integer(v, "ensemble.n_members", 1)
     sk = data.get("skill_by_lead", _MISSING)
