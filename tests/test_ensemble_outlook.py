@@ -297,6 +297,28 @@ def test_skill_by_lead_from_the_experiment_file(tmp_path, per_source):
     outlook_schema.validate_outlook(json.loads(ol.to_json(o)))
 
 
+def test_replay_on_observed_weather_quotes_the_perfect_prognosis_skill(tmp_path):
+    noisy = {str(k): {"auc_any": 0.9 - 0.02 * k} for k in range(1, 17)}
+    perfect = {str(k): {"auc_any": 0.92} for k in range(1, 17)}
+    _write_results(tmp_path, {"headline_by_lead": noisy, "headline_by_lead_perfect": perfect})
+    replay = ol.skill_by_lead("knmi", root=tmp_path, observed=True)
+    assert replay[5]["auc_any"] == pytest.approx(0.92)
+    assert "perfect prognosis" in replay[5]["basis"]
+    # a live outlook, and a replay on a simulated ensemble, keep the forecast-error table
+    assert ol.skill_by_lead("knmi", root=tmp_path)[5]["auc_any"] == pytest.approx(0.8)
+    ens = ol.skill_by_lead("knmi", ensemble=True, root=tmp_path, observed=True)
+    assert ens[5]["auc_any"] == pytest.approx(0.8)
+
+
+def test_the_bundled_replay_quotes_its_own_skill():
+    """The committed experiment file: a replay's day 5 quotes the perfect-prognosis run's
+    AUC, a live single forecast the forecast-error run's (lower)."""
+    replay = ol.skill_by_lead("knmi", observed=True)
+    live = ol.skill_by_lead("knmi")
+    assert "perfect prognosis" in replay[5]["basis"]
+    assert replay[5]["auc_any"] > live[5]["auc_any"] + 0.03
+
+
 def test_skill_by_lead_falls_back_to_the_headline_and_says_so(tmp_path):
     head = tmp_path / ol.HEADLINE_FILE
     head.parent.mkdir(parents=True)

@@ -588,6 +588,7 @@ def make_outlook(
             source,
             ensemble=ens_info is not None,
             dressed=(ens_info or {}).get("kind") == "dressed",
+            observed=as_of is not None and ens_info is None and source == "knmi",
         ),
     )
     if compare and as_of is None:

@@ -514,6 +514,7 @@ def skill_by_lead(
     root: Path | None = None,
     *,
     dressed: bool = False,
+    observed: bool = False,
 ) -> dict[int, dict]:
     """Backtest skill at each lead time [days] for the outlook's days.
 
@@ -539,6 +540,10 @@ def skill_by_lead(
     dressed : bool
         With ``ensemble``: the members are a dressed deterministic forecast; prefer
         ``headline_by_lead_dressed``.
+    observed : bool
+        The outlook runs on the observed station weather (a replay without an ensemble:
+        perfect prognosis); prefer ``headline_by_lead_perfect``, the same model scored on
+        observed weather, so a replay quotes the skill of what it does.
 
     Returns
     -------
@@ -554,6 +559,8 @@ def skill_by_lead(
         keys.insert(0, "headline_by_lead_ensemble")
     if ensemble and dressed:
         keys.insert(0, "headline_by_lead_dressed")
+    if observed and not ensemble:
+        keys.insert(0, "headline_by_lead_perfect")
     for key in keys:
         table, measured_on = _lead_table(data.get(key), weather_source)
         if not table:
@@ -562,6 +569,8 @@ def skill_by_lead(
             "headline_by_lead_ensemble": "simulated ensemble weather",
             "headline_by_lead_dressed": "simulated forecasts dressed with their simulated "
             "error (as this outlook's members)",
+            "headline_by_lead_perfect": "observed KNMI station weather (perfect prognosis, "
+            "as this replay: the weather of every day is known)",
         }.get(key)
         if what is None:
             what = (
