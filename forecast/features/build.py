@@ -317,7 +317,7 @@ class _Groups:
     @classmethod
     def of(cls, days: pd.DatetimeIndex, inside: np.ndarray) -> _Groups:
         rows = np.flatnonzero(inside)
-        keys = np.asarray(days.asi8)[rows]
+        keys = np.asarray(days.as_unit("ns").asi8)[rows]
         by_day = np.argsort(keys, kind="stable")
         keys = keys[by_day]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else rows[:0]
