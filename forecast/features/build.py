@@ -23,6 +23,7 @@ are used (:func:`arrivals_features`), so nothing after the origin leaks in.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -111,27 +112,6 @@ def as_dates(dates) -> pd.DatetimeIndex:
             "convert with .tz_convert('Europe/London').tz_localize(None).normalize()."
         )
     return pd.DatetimeIndex(idx.normalize(), name="date")
-
-
-def _longest_run(mask: np.ndarray) -> int:
-    """Length of the longest run of True values in a 1-D boolean array."""
-    best = run = 0
-    for v in mask:
-        run = run + 1 if v else 0
-        best = max(best, run)
-    return best
-
-
-def _circular_mean_deg(direction_deg: np.ndarray, weight: np.ndarray | None = None) -> float:
-    d = np.deg2rad(np.asarray(direction_deg, dtype=float))
-    w = np.ones_like(d) if weight is None else np.asarray(weight, dtype=float)
-    ok = np.isfinite(d) & np.isfinite(w)
-    if not ok.any():
-        return np.nan
-    s, c = np.sum(w[ok] * np.sin(d[ok])), np.sum(w[ok] * np.cos(d[ok]))
-    if np.hypot(s, c) < 1e-9:
-        return np.nan
-    return float(np.rad2deg(np.arctan2(s, c)) % 360.0)
 
 
 def direction_features(direction_deg, prefix: str = "wind") -> pd.DataFrame:
@@ -232,71 +212,64 @@ def hourly_weather_features(
             )
         ds = ds.sel(site=site)
 
-    def hourly(name: str) -> np.ndarray:
-        if name not in ds:
-            return np.full(ds.sizes["time"], np.nan)
-        da = ds[name].astype(float)
-        if "site" in da.dims:
-            if name.endswith("direction_10m") or name == "wave_direction":
-                rad = np.deg2rad(da)
-                s, c = np.sin(rad).mean("site"), np.cos(rad).mean("site")
-                return (np.rad2deg(np.arctan2(s, c)) % 360.0).values
-            return da.mean("site").values
-        return da.values.astype(float)
-
-    wind = hourly("wind_speed_10m")
-    frame = pd.DataFrame(
-        {
-            "wind": wind,
-            "gust": hourly("wind_gusts_10m"),
-            "dir": hourly("wind_direction_10m"),
-            "wave": hourly("wave_height"),
-            "period": hourly("wave_period"),
-            "rain": hourly("precipitation"),
-            "vis": hourly("visibility"),
-            "pres": hourly("pressure_msl"),
-        }
-    )
-    days, inside = window_day(ds["time"].values, cfg)
-    frame["date"] = days
-    frame = frame[inside]
-    calm = (frame["wind"] <= cfg.calm_wind_kn) & ~(frame["rain"] > cfg.calm_rain_mm)
-    calm &= ~(frame["wave"] > cfg.calm_wave_m)
-    frame["calm"] = calm.to_numpy()
-    rows = []
-    for day, g in frame.groupby("date", sort=True):
-        w = g["wind"].to_numpy()
-        with np.errstate(all="ignore"):
-            rows.append(
-                {
-                    "date": day,
-                    "wind_speed_10m_mean": np.nanmean(w) if np.isfinite(w).any() else np.nan,
-                    "wind_speed_10m_max": np.nanmax(w) if np.isfinite(w).any() else np.nan,
-                    "wind_gusts_10m_max": _nanmax(g["gust"]),
-                    "wind_direction_10m_mean": _circular_mean_deg(g["dir"].to_numpy(), w),
-                    "wind_from_ne_hours": float(((g["dir"] >= 0) & (g["dir"] <= 90)).sum()),
-                    "wave_height_mean": _nanmean(g["wave"]),
-                    "wave_height_max": _nanmax(g["wave"]),
-                    "wave_period_mean": _nanmean(g["period"]),
-                    "precipitation_sum": float(np.nansum(g["rain"]))
-                    if g["rain"].notna().any()
-                    else np.nan,
-                    "visibility_min": _nanmin(g["vis"]),
-                    "pressure_msl_mean": _nanmean(g["pres"]),
-                    "calm_hours": float(_longest_run(g["calm"].to_numpy() & np.isfinite(w))),
-                    "window_hours": float(len(g)),
-                }
-            )
-    out = pd.DataFrame(rows).set_index("date") if rows else pd.DataFrame()
-    if out.empty:
+    times = ds["time"].values
+    groups = _Groups.of(*window_day(times, cfg))
+    if len(groups.days) == 0:
         raise DataFormatError(
             "hourly weather Dataset has no hour inside any departure window; "
-            f"time range {ds['time'].values[:1]}..{ds['time'].values[-1:]}."
+            f"time range {times[:1]}..{times[-1:]}."
         )
-    out.index = pd.DatetimeIndex(out.index, name="date")
-    dirf = direction_features(out["wind_direction_10m_mean"].to_numpy())
-    dirf.index = out.index
-    out = pd.concat([out.drop(columns="wind_direction_10m_mean"), dirf], axis=1)
+
+    def hourly(name: str) -> np.ndarray:
+        return _site_mean(ds, name)[groups.order]
+
+    wind, rain, wave = hourly("wind_speed_10m"), hourly("precipitation"), hourly("wave_height")
+    gust, vis = hourly("wind_gusts_10m"), hourly("visibility")
+    direction = hourly("wind_direction_10m")
+    finite = np.isfinite(wind)
+    has_wind = groups.counts(finite)
+    calm = (wind <= cfg.calm_wind_kn) & ~(rain > cfg.calm_rain_mm) & ~(wave > cfg.calm_wave_m)
+    starts = groups.starts
+    with np.errstate(invalid="ignore"):
+        rad = np.deg2rad(direction)
+        ok = np.isfinite(rad) & finite
+        east = groups.sums(wind * np.sin(rad), keep=ok)
+        north = groups.sums(wind * np.cos(rad), keep=ok)
+        mean_dir = np.rad2deg(np.arctan2(east, north)) % 360.0
+    mean_dir[np.hypot(east, north) < 1e-9] = np.nan  # calm, variable or unknown
+
+    def known(values: np.ndarray) -> np.ndarray:
+        return groups.counts(~np.isnan(values))
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return _where_any(known(values), groups.nanmean(values))
+
+    def top(values: np.ndarray) -> np.ndarray:
+        return _where_any(known(values), np.fmax.reduceat(values, starts))
+
+    def least(values: np.ndarray) -> np.ndarray:
+        return _where_any(known(values), np.fmin.reduceat(values, starts))
+
+    columns = {
+        "wind_speed_10m_mean": _where_any(has_wind, groups.nanmean(wind)),
+        "wind_speed_10m_max": _where_any(has_wind, np.fmax.reduceat(wind, starts)),
+        "wind_gusts_10m_max": top(gust),
+        "wind_from_ne_hours": groups.counts((direction >= 0) & (direction <= 90)).astype(float),
+        "wave_height_mean": mean(wave),
+        "wave_height_max": top(wave),
+        "wave_period_mean": mean(hourly("wave_period")),
+        "precipitation_sum": _where_any(
+            known(rain), groups.sums(np.where(np.isnan(rain), 0.0, rain))
+        ),
+        "visibility_min": least(vis),
+        "pressure_msl_mean": mean(hourly("pressure_msl")),
+        "calm_hours": groups.longest_run(calm & finite).astype(float),
+        "window_hours": groups.lengths.astype(float),
+    }
+    index = pd.DatetimeIndex(groups.days, name="date")
+    dirf = direction_features(mean_dir)
+    columns.update({name: dirf[name].to_numpy() for name in dirf.columns})
+    out = pd.DataFrame(columns, index=index)
     if dates is not None:
         out = out.reindex(as_dates(dates))
     out.attrs["weather_source"] = "openmeteo"
@@ -304,16 +277,95 @@ def hourly_weather_features(
     return out
 
 
-def _nanmean(s: pd.Series) -> float:
-    return float(s.mean()) if s.notna().any() else np.nan
+def _site_mean(ds, name: str) -> np.ndarray:
+    """Hourly values of ``name`` [float64], averaged over sites (directions as unit vectors).
+
+    ``np.nanmean`` over the ``site`` axis, as ``xarray``'s ``mean("site")`` computes it
+    (without bottleneck); all-NaN hours give NaN. Absent variables give NaN.
+    """
+    if name not in ds:
+        return np.full(ds.sizes["time"], np.nan)
+    da = ds[name]
+    values = np.asarray(da.values).astype(float)
+    if "site" not in da.dims:
+        return values
+    axis = da.get_axis_num("site")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        if name.endswith("direction_10m") or name == "wave_direction":
+            rad = np.deg2rad(values)
+            s = np.nanmean(np.sin(rad), axis=axis)
+            c = np.nanmean(np.cos(rad), axis=axis)
+            return np.rad2deg(np.arctan2(s, c)) % 360.0
+        return np.nanmean(values, axis=axis)
 
 
-def _nanmax(s: pd.Series) -> float:
-    return float(s.max()) if s.notna().any() else np.nan
+@dataclass(frozen=True)
+class _Groups:
+    """Hours grouped by the day whose window holds them (each day's hours consecutive).
+
+    ``order`` are positions into the hourly arrays (within a day in their original
+    order), ``starts``/``lengths`` the first row and number of rows of each day in
+    ``order``, ``days`` the days [datetime64[ns]], ascending.
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    days: np.ndarray
+
+    @classmethod
+    def of(cls, days: pd.DatetimeIndex, inside: np.ndarray) -> _Groups:
+        rows = np.flatnonzero(inside)
+        keys = np.asarray(days.as_unit("ns").asi8)[rows]
+        by_day = np.argsort(keys, kind="stable")
+        keys = keys[by_day]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else rows[:0]
+        lengths = np.diff(np.r_[starts, len(keys)])
+        return cls(rows[by_day], starts, lengths, keys[starts].view("datetime64[ns]"))
+
+    def sums(self, values: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+        """Per-day ``np.sum`` of ``values`` (grouped order), of the ``keep`` rows only.
+
+        Each day is summed as its own 1-D array, so the result is bit for bit that of
+        ``np.sum`` on the day's (kept) values: rows of equal length are stacked into one
+        matrix and summed along its rows (numpy's pairwise summation depends on the
+        length only).
+        """
+        starts, lengths = self.starts, self.lengths
+        if keep is not None:
+            day = np.repeat(np.arange(len(starts)), lengths)[keep]
+            values = values[keep]
+            lengths = np.bincount(day, minlength=len(starts))
+            starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        out = np.zeros(len(starts))
+        for n in np.unique(lengths[lengths > 0]):
+            pick = np.flatnonzero(lengths == n)
+            out[pick] = values[starts[pick, None] + np.arange(n)].sum(axis=1)
+        return out
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        """Per-day number of True rows of ``mask`` (grouped order)."""
+        return np.add.reduceat(mask.astype(np.int64), self.starts)
+
+    def nanmean(self, values: np.ndarray) -> np.ndarray:
+        """Per-day mean of the non-NaN values (NaN-as-0 sum / count, as ``np.nanmean``)."""
+        known = ~np.isnan(values)
+        total = self.sums(np.where(known, values, 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / self.counts(known)
+
+    def longest_run(self, mask: np.ndarray) -> np.ndarray:
+        """Per-day length of the longest run of consecutive True rows of ``mask``."""
+        m = mask.astype(np.int64)
+        total = np.cumsum(m)
+        base = np.where(mask, 0, total)
+        base[self.starts] = total[self.starts] - m[self.starts]
+        return np.maximum.reduceat(total - np.maximum.accumulate(base), self.starts)
 
 
-def _nanmin(s: pd.Series) -> float:
-    return float(s.min()) if s.notna().any() else np.nan
+def _where_any(ok: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.where(ok > 0, values, np.nan)
 
 
 # ---------------------------------------------------------------------------
