@@ -43,7 +43,10 @@ def test_every_snapshot_data_file_is_listed():
 @pytest.mark.parametrize("name", sorted(_sums()))
 def test_snapshot_file_matches_its_sha256(name):
     digest = hashlib.sha256((SNAPSHOT / name).read_bytes()).hexdigest()
-    assert digest == _sums()[name], f"data/snapshot/{name} differs from SHA256SUMS"
+    assert digest == _sums()[name], (
+        f"data/snapshot/{name} differs from SHA256SUMS: restore it with git, or after a "
+        "deliberate refresh regenerate the list as data/snapshot/CHECKSUMS.md says"
+    )
 
 
 def test_readmes_quote_the_same_hashes():
