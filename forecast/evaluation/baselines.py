@@ -77,41 +77,31 @@ def _sample_frame(
         q[i] = np.quantile(s, levels)
         p_any[i], mean[i] = np.mean(s > 0), np.mean(s)
         exceed[i] = [np.mean(s > n) for n in thresholds]
-    cols = {"p_any": p_any[inv], "expected_people": mean[inv]}
-    for j, name in enumerate(NAMED_LEVELS):
-        cols[name] = q[inv, j]
-    for j, n in enumerate(thresholds):
-        cols[f"p_gt_{int(n)}"] = exceed[inv, j]
-    cols["expected_boats"] = np.full(len(which), np.nan)
+    names = ["p_any", "expected_people", *NAMED_LEVELS]
+    names += [f"p_gt_{int(n)}" for n in thresholds] + ["expected_boats"]
+    # one (used samples x columns) table, its rows repeated: one block, built once
+    per_sample = np.column_stack(
+        [p_any, mean, q[:, : len(NAMED_LEVELS)], exceed, np.full(len(used), np.nan)]
+    )
     if grid:
-        g = q[inv, len(NAMED_LEVELS) :]
-        cols.update(dict(zip(grid_columns(), g.T, strict=True)))
-    return pd.DataFrame(cols, index=index)
+        names += grid_columns()
+        per_sample = np.column_stack([per_sample, q[:, len(NAMED_LEVELS) :]])
+    return pd.DataFrame(per_sample[inv], index=index, columns=names)
 
 
 def _point_frame(index, value: np.ndarray, thresholds, grid: bool) -> pd.DataFrame:
     v = np.asarray(value, dtype=float)
-    out = pd.DataFrame(index=index)
-    out["p_any"] = (v > 0).astype(float)
-    out["expected_people"] = v
-    for name in NAMED_LEVELS:
-        out[name] = v
-    for n in thresholds:
-        out[f"p_gt_{int(n)}"] = (v > n).astype(float)
-    out["expected_boats"] = np.nan
+    names = ["p_any", "expected_people", *NAMED_LEVELS]
+    names += [f"p_gt_{int(n)}" for n in thresholds] + ["expected_boats"]
+    cols = [(v > 0).astype(float), v, *([v] * len(NAMED_LEVELS))]
+    cols += [(v > n).astype(float) for n in thresholds] + [np.full(len(v), np.nan)]
     if grid:
-        out = pd.concat(
-            [
-                out,
-                pd.DataFrame(
-                    np.repeat(v[:, None], len(GRID_LEVELS), axis=1),
-                    index=index,
-                    columns=grid_columns(),
-                ),
-            ],
-            axis=1,
-        )
-    return out
+        names += grid_columns()
+        cols += [v] * len(GRID_LEVELS)
+    values = np.empty((len(cols), len(v)))
+    for j, c in enumerate(cols):
+        values[j] = c
+    return pd.DataFrame(values.T, index=index, columns=names)
 
 
 class Climatology:

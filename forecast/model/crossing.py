@@ -121,11 +121,23 @@ def _platt(score: np.ndarray, y: np.ndarray, n_iter: int = 50) -> tuple[float, f
 _SINGLE_THREADED = False
 
 
-def _fast_bin_fit(mapper, X, sample_weight) -> bool:
+def _small_codes(X: np.ndarray) -> np.ndarray | None:
+    """``X`` as integer codes (NaN as 0) when every observed value is a whole number
+    in 0..255, as the bin codes ``CrossingModel`` fits on are; else None."""
+    Xz = np.where(np.isnan(X), 0.0, X)
+    if Xz.size == 0 or Xz.min() < 0 or Xz.max() > 255:
+        return None
+    codes = Xz.astype(np.intp)
+    return codes if np.array_equal(codes, Xz) else None
+
+
+def _fast_bin_fit(mapper, X, sample_weight, codes: np.ndarray | None = None) -> bool:
     """Fit scikit-learn's ``_BinMapper`` on ``X`` the way its own ``fit`` does, without
     its per-feature joblib dispatch and extra sort (most of the fixed cost of a fit on
     bin codes). Sets the same attributes to the same values; returns False (nothing
-    done) when the mapper or data is outside the simple case handled here.
+    done) when the mapper or data is outside the simple case handled here. ``codes``:
+    ``X`` as small whole numbers (:func:`_small_codes`), whose distinct values per
+    column are then counted instead of sorted (same values).
 
     PRIVATE scikit-learn API (``_BinMapper`` attributes, checked against 1.9): guarded
     by the checks below and in ``_fit``, which falls back to the public ``fit``.
@@ -149,9 +161,17 @@ def _fast_bin_fit(mapper, X, sample_weight) -> bool:
     valid = ~np.isnan(X)
     if sample_weight is not None:
         valid &= (np.asarray(sample_weight) != 0)[:, None]
+    present = None
+    if codes is not None:  # which of the codes 0..255 each column holds
+        p = X.shape[1]
+        flat = (codes + 256 * np.arange(p))[valid]
+        present = np.bincount(flat, minlength=256 * p).reshape(p, 256) > 0
     thresholds = []
     for j in range(X.shape[1]):
-        distinct = np.unique(X[valid[:, j], j]).astype(np.float64)
+        if present is not None:
+            distinct = np.flatnonzero(present[j]).astype(np.float64)
+        else:
+            distinct = np.unique(X[valid[:, j], j]).astype(np.float64)
         if len(distinct) == 1:
             t = np.asarray([])
         elif 1 < len(distinct) <= max_bins:
@@ -166,6 +186,20 @@ def _fast_bin_fit(mapper, X, sample_weight) -> bool:
     return True
 
 
+def _transform_codes(mapper, X: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``mapper.transform(X)`` for ``X`` of small whole numbers (``codes``, see
+    :func:`_small_codes`): a lookup table per column instead of a binary search per
+    value, same bins (the number of thresholds below the value; NaN in the missing-values
+    bin), Fortran order like scikit-learn's."""
+    grid = np.arange(256, dtype=np.float64)
+    lut = np.empty((X.shape[1], 256), dtype=np.uint8)
+    for j, t in enumerate(mapper.bin_thresholds_):
+        lut[j] = np.searchsorted(t, grid, side="left")
+    binned = np.asfortranarray(lut[np.arange(X.shape[1]), codes])
+    binned[np.isnan(X)] = mapper.missing_values_bin_idx_
+    return binned
+
+
 def _fit(est, X, y, sample_weight=None):
     """``est.fit(X, y, sample_weight)`` with the bin mapper fitted by ``_fast_bin_fit``
     (identical bins, less overhead). Uses the PRIVATE ``_bin_data`` hook of scikit-learn's
@@ -176,8 +210,9 @@ def _fit(est, X, y, sample_weight=None):
 
     def _bin_data(Xb, sw, is_training_data):
         mapper = getattr(est, "_bin_mapper", None)
-        if is_training_data and _fast_bin_fit(mapper, Xb, sw):
-            return mapper.transform(Xb)
+        codes = _small_codes(Xb) if is_training_data and isinstance(Xb, np.ndarray) else None
+        if is_training_data and _fast_bin_fit(mapper, Xb, sw, codes):
+            return mapper.transform(Xb) if codes is None else _transform_codes(mapper, Xb, codes)
         return original(Xb, sw, is_training_data)
 
     est._bin_data = _bin_data
@@ -239,15 +274,54 @@ def bin_thresholds(x: np.ndarray, w: np.ndarray | None, max_bins: int) -> np.nda
     return np.unique(0.5 * (v[lo] + v[hi]))
 
 
-def apply_bins(Xa: np.ndarray, thresholds: list[np.ndarray]) -> np.ndarray:
-    """Bin codes (as float, NaN kept) of each column of ``Xa`` given its thresholds."""
-    out = np.empty_like(Xa, dtype=float)
-    for j, t in enumerate(thresholds):
-        col = Xa[:, j]
-        codes = np.searchsorted(t, col, side="left").astype(float)
-        codes[np.isnan(col)] = np.nan
-        out[:, j] = codes
+def bin_thresholds_matrix(Xa: np.ndarray, w: np.ndarray | None, max_bins: int) -> list:
+    """:func:`bin_thresholds` of every column of ``Xa``, the same values, faster: the
+    columns are sorted in one (unstable, vectorised) call, and only a column with more
+    than ``max_bins`` distinct values gets the stable order its weights need (the
+    unstable order with ties put back in row order)."""
+    Xa = np.asarray(Xa, dtype=float)
+    if Xa.ndim != 2 or (w is not None and not np.all(w > 0)) or np.isinf(Xa).any():
+        return [bin_thresholds(col, w, max_bins) for col in np.asarray(Xa).T]
+    n_ok = (~np.isnan(Xa)).sum(axis=0)
+    S = np.sort(Xa, axis=0)  # NaN last
+    out = []
+    for j in range(Xa.shape[1]):
+        k = int(n_ok[j])
+        v = S[:k, j]
+        new = v[1:] != v[:-1]
+        n_distinct = int(new.sum()) + 1 if k else 0
+        if n_distinct <= 1:
+            out.append(np.array([]))
+        elif n_distinct <= max_bins:
+            # the first value of each run of equal ones (midpoints do not depend on which
+            # of -0.0 and 0.0 comes first)
+            distinct = v[np.concatenate(([True], new))]
+            out.append(0.5 * (distinct[:-1] + distinct[1:]))
+        else:
+            rows = np.flatnonzero(~np.isnan(Xa[:, j]))
+            vals = Xa[rows, j]
+            order = np.argsort(vals)
+            # ties in row order: sort by (run of equal values, position)
+            run = np.concatenate(([0], np.cumsum(new)))
+            order = np.sort(run * k + order) % k
+            v = vals[order]
+            cw = np.cumsum(np.ones(k) if w is None else w[rows[order]])
+            levels = np.arange(1, max_bins) / max_bins * cw[-1]
+            lo = np.minimum(np.searchsorted(cw, levels, side="left"), k - 1)
+            hi = np.minimum(np.searchsorted(cw, levels, side="right"), k - 1)
+            out.append(np.unique(0.5 * (v[lo] + v[hi])))
     return out
+
+
+def apply_bins(Xa: np.ndarray, thresholds: list[np.ndarray]) -> np.ndarray:
+    """Bin codes (as float, NaN kept) of each column of ``Xa`` given its thresholds
+    (a Fortran-ordered array: each column is written in one piece)."""
+    Xa = np.asarray(Xa, dtype=float)
+    out = np.empty((Xa.shape[1], Xa.shape[0]))
+    for j, t in enumerate(thresholds):
+        out[j] = np.searchsorted(t, Xa[:, j], side="left")
+    out[np.isnan(Xa.T)] = np.nan
+    return out.T
 
 
 def _fill_unseen(Xa: np.ndarray) -> np.ndarray:
@@ -630,10 +704,10 @@ class CrossingModel(_SkopsFile, BaseEstimator):
         Xa = Xa[:, keep]
         # bins as scikit-learn would make them: the hurdle on all days, the size part on
         # days with crossings, each with its sample weights
-        self.bin_thresholds_ = [bin_thresholds(col, w, self.max_bins) for col in Xa.T]
-        self.size_bin_thresholds_ = [
-            bin_thresholds(col, None if w is None else w[pos], self.max_bins) for col in Xa[pos].T
-        ]
+        self.bin_thresholds_ = bin_thresholds_matrix(Xa, w, self.max_bins)
+        self.size_bin_thresholds_ = bin_thresholds_matrix(
+            Xa[pos], None if w is None else w[pos], self.max_bins
+        )
         Xc, Xs = self._binned(Xa)
         with single_threaded():
             self._fit_parts(Xc, Xs, y, pos, w, X.index, calibration_from)
@@ -899,23 +973,30 @@ class CrossingModel(_SkopsFile, BaseEstimator):
             threshold, ``expected_boats`` [boats]; with ``grid=True`` also ``grid_000`` ..
             ``grid_099`` (quantiles at :data:`GRID_LEVELS`, for CRPS).
         """
+        names, values = self._distribution(X, thresholds, grid)
+        return pd.DataFrame(values, index=X.index, columns=names)
+
+    def _distribution(self, X, thresholds, grid: bool) -> tuple[list[str], np.ndarray]:
+        """Column names and values (rows x columns) of :meth:`predict_distribution`, in
+        one array (one table built once, not column by column)."""
         p, mu, bins = self._parts(X)
-        out = pd.DataFrame(index=X.index)
-        out["p_any"] = p
-        out["expected_people"] = p * mu * self._spread()[2][bins]
-        q = self._quantiles_from(p, mu, bins, list(NAMED_LEVELS.values()))
-        for j, name in enumerate(NAMED_LEVELS):
-            out[name] = q[:, j]
-        for n in thresholds:
-            out[f"p_gt_{int(n)}"] = self._exceed_from(p, mu, bins, n)
+        expected = p * mu * self._spread()[2][bins]
+        named = list(NAMED_LEVELS.values())
+        # every quantile in one pass (each level is computed on its own: same values)
+        q = self._quantiles_from(p, mu, bins, named + (list(GRID_LEVELS) if grid else []))
         ppb = self.people_per_boat_
-        out["expected_boats"] = (
-            out["expected_people"] / ppb if np.isfinite(ppb) and ppb > 0 else np.nan
-        )
+        boats = expected / ppb if np.isfinite(ppb) and ppb > 0 else np.full(len(p), np.nan)
+        names = ["p_any", "expected_people", *NAMED_LEVELS]
+        names += [f"p_gt_{int(n)}" for n in thresholds] + ["expected_boats"]
+        cols = [p, expected, *q[:, : len(named)].T]
+        cols += [self._exceed_from(p, mu, bins, n) for n in thresholds] + [boats]
         if grid:
-            g = self._quantiles_from(p, mu, bins, GRID_LEVELS)
-            out = pd.concat([out, pd.DataFrame(g, index=X.index, columns=grid_columns())], axis=1)
-        return out
+            names += grid_columns()
+            cols += list(q[:, len(named) :].T)
+        values = np.empty((len(cols), len(p)))
+        for j, c in enumerate(cols):
+            values[j] = c
+        return names, values.T
 
     # -- persistence -------------------------------------------------------------------
 
@@ -1081,12 +1162,6 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
 
     def _stack(self, X, parts):
         first = parts[0][1]
-        if isinstance(first, pd.DataFrame):
-            out = pd.concat([p for _, p in parts])
-            order = np.argsort(np.concatenate([r for r, _ in parts]), kind="stable")
-            out = out.iloc[order]
-            out.index = X.index
-            return out
         out = np.empty((len(X),) + np.shape(first)[1:], dtype=float)
         for rows, p in parts:
             out[rows] = p
@@ -1110,7 +1185,12 @@ class LeadBandModel(_SkopsFile, BaseEstimator):
 
     def predict_distribution(self, X, thresholds=(300, 500), grid: bool = False) -> pd.DataFrame:
         """Full forecast per row (columns as :meth:`CrossingModel.predict_distribution`)."""
-        return self._stack(X, self._each(X, "predict_distribution", thresholds, grid))
+        parts = self._each(X, "_distribution", thresholds, grid)
+        names = parts[0][1][0]
+        values = np.empty((len(X), len(names)))
+        for rows, (_, v) in parts:
+            values[rows] = v
+        return pd.DataFrame(values, index=X.index, columns=names)
 
     def info(self) -> dict:
         """What the model was trained on: the last band's :meth:`CrossingModel.info`
