@@ -136,17 +136,13 @@ class Climatology:
             idx, y = idx[keep], y[keep]
         self.all_ = y
         if self.by == "month":
-            self.samples_ = [
-                y[idx.month == m] if (idx.month == m).any() else y for m in range(1, 13)
-            ]
+            month = idx.month.to_numpy()
+            self.samples_ = [y[month == m] if (month == m).any() else y for m in range(1, 13)]
         else:
-            doy = idx.day_of_year.to_numpy()
-            self.samples_ = []
-            for d in range(1, 367):
-                dist = np.abs(doy - d)
-                dist = np.minimum(dist, 366 - dist)
-                m = dist <= self.half_window
-                self.samples_.append(y[m] if m.any() else y)
+            # days within the window of each day of year 1..366, all at once
+            dist = np.abs(idx.day_of_year.to_numpy()[None, :] - np.arange(1, 367)[:, None])
+            near = np.minimum(dist, 366 - dist) <= self.half_window
+            self.samples_ = [y[m] if m.any() else y for m in near]
         return self
 
     def predict_distribution(self, X, thresholds: Sequence[int] = (300, 500), grid: bool = False):
