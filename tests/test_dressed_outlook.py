@@ -364,19 +364,8 @@ def test_conflicting_options_exit_2_with_one_message(data_home, capsys, argv, me
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dressed")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FORECAST_DATA_DIR", str(root / "data"))
-        mp.setenv("FORECAST_OUT_DIR", str(root / "out"))
-        for var in (
-            "FORECAST_OPENMETEO_ARCHIVE_URL",
-            "FORECAST_OPENMETEO_MARINE_URL",
-            "FORECAST_OPENMETEO_FORECAST_URL",
-        ):
-            mp.delenv(var, raising=False)
-        yield root
+#: A fresh data and output folder for the module (the end-to-end tests' fixture).
+home = e2e.home
 
 
 def add_archive_year(server: LocalServer) -> None:
@@ -403,10 +392,7 @@ def add_archive_year(server: LocalServer) -> None:
         )
 
 
-def run_json(capsys, argv):
-    code = main(argv)
-    cap = capsys.readouterr()
-    return code, json.loads(cap.out)
+run_json = e2e.run_json
 
 
 @pytest.mark.slow
