@@ -29,6 +29,7 @@ from forecast.features import dressing as dr
 from forecast.products import ensemble as en
 from forecast.products import outlook as ol
 from forecast.products import outlook_schema
+from forecast.products import skill as sk
 from forecast.stores import weather
 from tests import test_outlook_e2e as e2e
 from tests.fixtures.openmeteo import synthetic as syn
@@ -246,7 +247,7 @@ def test_dressing_climate_without_an_archive_says_what_to_run(data_home):
 
 
 def _results(tmp_path, blocks: dict) -> None:
-    path = tmp_path / ol.SKILL_BY_LEAD_FILE
+    path = tmp_path / sk.SKILL_BY_LEAD_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(blocks))
 
@@ -263,7 +264,7 @@ def test_dressed_outlooks_quote_the_dressed_table_or_say_what_stands_in(tmp_path
             "headline_by_lead_ensemble": _leads(0.85, 1.1),
         },
     )
-    dressed = ol.skill_by_lead("openmeteo", ensemble=True, dressed=True, root=tmp_path)
+    dressed = sk.skill_by_lead("openmeteo", ensemble=True, dressed=True, root=tmp_path)
     assert dressed[5]["auc_any"] == 0.85
     assert "simulated ensemble weather" in dressed[5]["basis"]
     assert (
@@ -277,14 +278,14 @@ def test_dressed_outlooks_quote_the_dressed_table_or_say_what_stands_in(tmp_path
             "headline_by_lead_dressed": _leads(0.83, 1.0),
         },
     )
-    dressed = ol.skill_by_lead("openmeteo", ensemble=True, dressed=True, root=tmp_path)
+    dressed = sk.skill_by_lead("openmeteo", ensemble=True, dressed=True, root=tmp_path)
     assert dressed[5]["auc_any"] == 0.83
     assert "dressed with their simulated error" in dressed[5]["basis"]
     assert "stands in" not in dressed[5]["basis"]
     # a cached ensemble still quotes the ensemble table
-    assert ol.skill_by_lead("openmeteo", ensemble=True, root=tmp_path)[5]["auc_any"] == 0.85
+    assert sk.skill_by_lead("openmeteo", ensemble=True, root=tmp_path)[5]["auc_any"] == 0.85
     # one deterministic forecast: the words say it is over-confident, with the run's slopes
-    single = ol.skill_by_lead("openmeteo", root=tmp_path)
+    single = sk.skill_by_lead("openmeteo", root=tmp_path)
     assert single[5]["auc_any"] == 0.80
     assert "its chances from day 2 on are over-confident" in single[5]["basis"]
     assert (
@@ -292,7 +293,7 @@ def test_dressed_outlooks_quote_the_dressed_table_or_say_what_stands_in(tmp_path
         in single[5]["basis"]
     )
     # replays on observed station weather are not a single live forecast
-    assert "over-confident" not in ol.skill_by_lead("knmi", root=tmp_path)[5]["basis"]
+    assert "over-confident" not in sk.skill_by_lead("knmi", root=tmp_path)[5]["basis"]
 
 
 def test_the_outlook_layout_knows_the_dressed_kind():

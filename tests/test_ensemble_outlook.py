@@ -30,6 +30,7 @@ from forecast.model import pipeline as P
 from forecast.products import ensemble as en
 from forecast.products import outlook as ol
 from forecast.products import outlook_schema
+from forecast.products import skill as sk
 from forecast.sources.knmi import load_knmi
 from forecast.stores import weather
 from forecast.stores.arrivals import load_arrivals
@@ -258,7 +259,7 @@ def test_mixture_coverage_at_day_5_is_closer_to_nominal_than_one_members(knmi):
 
 
 def _write_results(root, block) -> None:
-    path = root / ol.SKILL_BY_LEAD_FILE
+    path = root / sk.SKILL_BY_LEAD_FILE
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(block))
 
@@ -270,12 +271,12 @@ def test_skill_by_lead_from_the_experiment_file(tmp_path, per_source):
         for k in range(1, 17)
     }
     _write_results(tmp_path, {"headline_by_lead": {"knmi": leads} if per_source else leads})
-    table = ol.skill_by_lead("knmi", root=tmp_path)
+    table = sk.skill_by_lead("knmi", root=tmp_path)
     assert sorted(table) == list(range(1, 17))
     assert table[5]["auc_any"] == pytest.approx(0.8)
     assert table[5]["fallback"] is False
     assert "simulated forecast error" in table[5]["basis"]
-    live = ol.skill_by_lead("openmeteo", root=tmp_path)
+    live = sk.skill_by_lead("openmeteo", root=tmp_path)
     assert live[5]["auc_any"] == pytest.approx(0.8)
     assert "not the Open-Meteo model used here" in live[5]["basis"]
     # each day of an outlook gets the skill at its own lead
@@ -301,33 +302,33 @@ def test_replay_on_observed_weather_quotes_the_perfect_prognosis_skill(tmp_path)
     noisy = {str(k): {"auc_any": 0.9 - 0.02 * k} for k in range(1, 17)}
     perfect = {str(k): {"auc_any": 0.92} for k in range(1, 17)}
     _write_results(tmp_path, {"headline_by_lead": noisy, "headline_by_lead_perfect": perfect})
-    replay = ol.skill_by_lead("knmi", root=tmp_path, observed=True)
+    replay = sk.skill_by_lead("knmi", root=tmp_path, observed=True)
     assert replay[5]["auc_any"] == pytest.approx(0.92)
     assert "perfect prognosis" in replay[5]["basis"]
     # a live outlook, and a replay on a simulated ensemble, keep the forecast-error table
-    assert ol.skill_by_lead("knmi", root=tmp_path)[5]["auc_any"] == pytest.approx(0.8)
-    ens = ol.skill_by_lead("knmi", ensemble=True, root=tmp_path, observed=True)
+    assert sk.skill_by_lead("knmi", root=tmp_path)[5]["auc_any"] == pytest.approx(0.8)
+    ens = sk.skill_by_lead("knmi", ensemble=True, root=tmp_path, observed=True)
     assert ens[5]["auc_any"] == pytest.approx(0.8)
 
 
 def test_the_bundled_replay_quotes_its_own_skill():
     """The committed experiment file: a replay's day 5 quotes the perfect-prognosis run's
     AUC, a live single forecast the forecast-error run's (lower)."""
-    replay = ol.skill_by_lead("knmi", observed=True)
-    live = ol.skill_by_lead("knmi")
+    replay = sk.skill_by_lead("knmi", observed=True)
+    live = sk.skill_by_lead("knmi")
     assert "perfect prognosis" in replay[5]["basis"]
     assert replay[5]["auc_any"] > live[5]["auc_any"] + 0.03
 
 
 def test_skill_by_lead_falls_back_to_the_headline_and_says_so(tmp_path):
-    head = tmp_path / ol.HEADLINE_FILE
+    head = tmp_path / sk.HEADLINE_FILE
     head.parent.mkdir(parents=True)
     head.write_text(json.dumps({"headline": {"knmi": {"auc_any": 0.89, "horizon": 1}}}))
-    table = ol.skill_by_lead("knmi", root=tmp_path)
+    table = sk.skill_by_lead("knmi", root=tmp_path)
     assert table[7]["auc_any"] == 0.89 and table[7]["fallback"] is True
     assert "005-forecast-error/results.json missing" in table[7]["basis"]
     assert "perfect" in table[7]["basis"]
-    assert ol.skill_by_lead("knmi", root=tmp_path / "nothing") == {}
+    assert sk.skill_by_lead("knmi", root=tmp_path / "nothing") == {}
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from forecast.products import outlook as ol
 from forecast.products import outlook_schema as schema
 from forecast.products import predictor as pr
 from forecast.products import report
+from forecast.products import skill as sk
 from tests.test_browser import sample_outlook
 from tests.test_outlook import make_arrivals
 from tests.test_outlook_cli import fake_predict
@@ -606,7 +607,7 @@ SKILL_TABLE = {
 
 
 def _with_skill(o: dict) -> dict:
-    return {**o, "skill_by_lead": ol.skill_summary(SKILL_TABLE)}
+    return {**o, "skill_by_lead": sk.skill_summary(SKILL_TABLE)}
 
 
 def _figure(chart: str, variant: str):
@@ -699,6 +700,6 @@ def test_skill_by_lead_chart_and_per_day_skill_on_the_page():
     assert html.count("data:image/svg+xml;base64,") == 6  # outlook, skill, year: 2 drawings each
     # a fallback table (the 1-day headline for every lead) draws lead 1 only
     fallback = {k: dict(v, fallback=True) for k, v in SKILL_TABLE.items()}
-    fig = report.skill_figure({**o, "skill_by_lead": ol.skill_summary(fallback)}, "phone")
+    fig = report.skill_figure({**o, "skill_by_lead": sk.skill_summary(fallback)}, "phone")
     assert list(fig.axes[0].get_lines()[0].get_xdata()) == [1]
     assert report.skill_figure({**o, "skill_by_lead": None}, "phone") is None

@@ -37,6 +37,7 @@ from forecast.commands.options import (
 from forecast.errors import ConfigError, ForecastError
 from forecast.products import assemble
 from forecast.products import outlook as ol
+from forecast.products import skill as sk
 
 EXIT_NO_ALERT = 0
 EXIT_ALERT = 1
@@ -194,7 +195,7 @@ def format_alert(payload: dict) -> str:
             f"  {n['night']}: P {n['probability']:.0%}, expected {n['expected_people']:.0f} "
             f"(80 % range {n['range_80'][0]}–{n['range_80'][1]}), {n['rag']}; {n['drivers']}"
             + (
-                f"; backtest skill at lead {n.get('lead_days', '?')} d: {ol.day_skill_text(n['skill'])}"
+                f"; backtest skill at lead {n.get('lead_days', '?')} d: {sk.day_skill_text(n['skill'])}"
                 if "skill" in n
                 else ""
             )

@@ -21,6 +21,7 @@ from forecast.products import ensemble as en
 from forecast.products import outlook as ol
 from forecast.products import predictor as pr
 from forecast.products import scenarios as sc
+from forecast.products import skill as sk
 from forecast.sources.knmi import load_knmi
 from forecast.stores import ensemble as ES
 from forecast.stores import weather as W
@@ -584,7 +585,7 @@ def make_outlook(
         notices=notices,
         draws=draws,
         ensemble=ens_info,
-        skill=ol.skill_by_lead(
+        skill=sk.skill_by_lead(
             source,
             ensemble=ens_info is not None,
             dressed=(ens_info or {}).get("kind") == "dressed",

@@ -37,10 +37,10 @@ from forecast.features.night import NIGHT_TEXT
 from forecast.products.outlook import (
     CONFIDENT_DAYS,
     busy_nights_all,
-    day_skill_text,
     model_text,
     skill_line,
 )
+from forecast.products.skill import day_skill_text
 
 #: RAG colours, as the strip; also the only class names a RAG value can become.
 RAG_COLOURS = {"red": "#c0392b", "amber": "#b7791f", "green": "#2e7d4f"}
