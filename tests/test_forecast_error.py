@@ -322,6 +322,25 @@ def test_dressed_members_widen_with_lead_and_keep_their_paths(knmi):
         fe.dress_forecast(fc, 3, 0, 5, climate=knmi)
 
 
+def test_dressing_with_a_lead_per_day_equals_one_call_per_lead(knmi):
+    """One pass with a lead per day gives each day exactly what a call at its own lead
+    gives it, saturated lead 16 (uniform direction and hour draws) included."""
+    window = knmi.loc["2024-01-01":"2024-03-31"]
+    leads = np.minimum(np.arange(1, len(window) + 1) % 17 + 1, 16)
+    one = fe.dress_forecast(window, leads, 3, 9, climate=knmi)
+    assert "at leads 1..16 d" in one.attrs["label"]
+    for k in (1, 2, 7, 15, 16):
+        per_lead = fe.dress_forecast(window, k, 3, 9, climate=knmi)
+        days = window.index[leads == k]
+        pd.testing.assert_frame_equal(
+            one.loc[(slice(None), days), :], per_lead.loc[(slice(None), days), :]
+        )
+    with pytest.raises(ConfigError, match="lead has 2 values for 91 forecast days"):
+        fe.dress_forecast(window, [1, 2], 3, 9, climate=knmi)
+    with pytest.raises(ConfigError, match="lead must be 1..16 days"):
+        fe.dress_forecast(window, np.full(len(window), 17), 3, 9, climate=knmi)
+
+
 # ----------------------------------------------------------------------------- training frames
 def test_simulated_forecast_frames(synth):
     out = fe.simulated_forecast_frames(synth, leads=[1, 5], n_draws=3, random_state=8)

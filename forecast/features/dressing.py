@@ -264,13 +264,8 @@ def dress_daily(
     frame = ahead[cols]
     climate = climate_daily[[c for c in cols if c in climate_daily.columns]]
     leads = _leads(frame.index, origin)
-    parts = []
-    for k in sorted(set(leads.tolist())):
-        dressed = fe.dress_forecast(
-            frame, int(k), n_members, seed, table=table, climate=climate
-        )  # the whole window at every lead: the same AR(1) path per member
-        parts.append(dressed.loc[(slice(None), frame.index[leads == k]), :])
-    out = pd.concat(parts).sort_index()
+    # each day at its own lead in one pass, one AR(1) error path per member
+    out = fe.dress_forecast(frame, leads, n_members, seed, table=table, climate=climate)
     out.attrs = {
         "label": f"{LABEL}: {int(n_members)} members, leads {int(leads.min())}..{int(leads.max())} d "
         f"after {origin.date()}, seed {seed}, table {table.name}",

@@ -475,9 +475,14 @@ class _Model:
 
     # -- assembly
     def build(
-        self, lead: int, xf: dict[str, np.ndarray], dir_err: np.ndarray, hour_shift: np.ndarray
+        self,
+        lead: int | np.ndarray,
+        xf: dict[str, np.ndarray],
+        dir_err: np.ndarray,
+        hour_shift: np.ndarray,
     ) -> pd.DataFrame:
-        """Forecast frame from forecast anomalies ``xf`` (1-D per variable) and circular shifts."""
+        """Forecast frame from forecast anomalies ``xf`` (1-D per variable) and circular
+        shifts; ``lead``: one lead [d], or one per day."""
         w = self.weather
         out = w.copy()
         vals: dict[str, np.ndarray] = {}
@@ -487,7 +492,7 @@ class _Model:
             cl = self.clim[col]
             f = var.inv(cl.mu + cl.sigma * xf[col])
             if col in REQUIRED_COLUMNS:
-                f = f + self.table.at("wind_bias_kn", lead)
+                f = f + _at_leads(self.table, "wind_bias_kn", lead)
             f = np.clip(f, var.lo, var.hi)
             f[~np.isfinite(self.obs.get(col, w[col].to_numpy(dtype=float)))] = np.nan
             vals[col] = f
@@ -540,9 +545,17 @@ def _circular(
     return std_noise * sd
 
 
-def _label(weather: pd.DataFrame, lead: int, seed: str, table: ErrorTable, kind: str) -> dict:
+def _label(
+    weather: pd.DataFrame, lead: int | list[int], seed: str, table: ErrorTable, kind: str
+) -> dict:
+    """Attrs of a simulated frame; ``lead``: one lead [d], or ``[first, last]`` of a span."""
     attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in weather.attrs.items()}
-    text = f"{LABEL}: {kind} issued {lead} d ahead (lead {lead} d), seed {seed}, table {table.name}"
+    when = (
+        f"at leads {lead[0]}..{lead[1]} d"
+        if isinstance(lead, list)
+        else f"issued {lead} d ahead (lead {lead} d)"
+    )
+    text = f"{LABEL}: {kind} {when}, seed {seed}, table {table.name}"
     attrs["label"] = text
     attrs["source"] = f"{attrs.get('source', 'observed weather')}; {text}"
     attrs["weather_error"] = {"lead": lead, "seed": seed, "table": table.name, "kind": kind}
@@ -758,6 +771,52 @@ def _forecast(model: _Model, lead: int, rng: np.random.Generator, seed: str) -> 
     return out
 
 
+def _forecast_rows(model: _Model, leads: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """:func:`_forecast` with a lead [d] per day, in one pass: day ``i`` gets exactly the
+    value that :func:`_forecast` at lead ``leads[i]`` with the same generator state gives
+    it (the same noise; the uniform draws of saturated leads taken in the same order)."""
+    z = model.noise(rng)
+    uniq = np.unique(leads)
+    xf = {}
+    for key, cl in model.clim.items():
+        a = _per_lead(leads, uniq, [model.a(key, int(k)) for k in uniq])
+        xf[key] = a * cl.x + np.sqrt(1.0 - a * a) * z[key][0]
+    table = model.table
+    dir_sd = _per_lead(
+        leads, uniq, [_direction_sd(table.at("direction_mae_deg", int(k))) for k in uniq]
+    )
+    hour_sd = _per_lead(leads, uniq, [table.at("hour_sd_h", int(k)) for k in uniq])
+    dir_err = _circular_rows(z["direction"][0], dir_sd, 360.0, rng)
+    hour = np.round(_circular_rows(z["hour"][0], hour_sd, 24.0, rng))
+    return model.build(leads, xf, dir_err, hour)
+
+
+def _per_lead(leads: np.ndarray, uniq: np.ndarray, values: list[float]) -> np.ndarray:
+    """``values[j]`` (the value at lead ``uniq[j]``) on every day at that lead."""
+    return np.asarray(values, dtype=float)[np.searchsorted(uniq, leads)]
+
+
+def _circular_rows(
+    std_noise: np.ndarray, sd: np.ndarray, period: float, rng: np.random.Generator
+) -> np.ndarray:
+    """:func:`_circular` with an SD per day: days of infinite SD take the uniform draw
+    that :func:`_circular` makes for a whole saturated lead."""
+    inf = np.isinf(sd)
+    if not inf.any():
+        return std_noise * sd
+    uniform = rng.uniform(0.0, period, size=std_noise.shape)
+    return np.where(inf, uniform, std_noise * np.where(inf, 0.0, sd))
+
+
+def _at_leads(table: ErrorTable, name: str, lead: int | np.ndarray) -> float | np.ndarray:
+    """:meth:`ErrorTable.at` for one lead, or per day for an array of leads."""
+    if np.ndim(lead) == 0:
+        return table.at(name, int(lead))
+    leads = np.asarray(lead)
+    uniq = np.unique(leads)
+    return _per_lead(leads, uniq, [table.at(name, int(k)) for k in uniq])
+
+
 def _simulate_ensemble_one(
     weather: pd.DataFrame,
     lead: int,
@@ -843,8 +902,11 @@ def _dress_forecast_one(
     forecast : pandas.DataFrame
         Daily forecast weather with the columns of :func:`forecast.sources.knmi.load_knmi`
         (at least :data:`REQUIRED_COLUMNS` [kn]).
-    lead : int
-        Lead time [d] of the forecast's days, 1..16.
+    lead : int or sequence of int
+        Lead time [d] of the forecast's days, 1..16: one for all, or one per row of
+        ``forecast`` (e.g. an outlook's days after its origin). Per row, day ``i`` gets
+        exactly the value it gets from a call at lead ``lead[i]`` with the same seed, in
+        one pass.
     n_members : int
         Members (>= 1).
     random_state : int or numpy.random.Generator
@@ -862,7 +924,16 @@ def _dress_forecast_one(
         ``forecast``; ``attrs["label"]`` says "simulated forecast error" (kind
         "dressed forecast").
     """
-    lead = _check_lead(lead)
+    per_row = np.ndim(lead) > 0
+    if per_row:
+        leads = np.array([_check_lead(k) for k in np.asarray(lead).tolist()], dtype=int)
+        if len(leads) != len(forecast):
+            raise ConfigError(
+                f"lead has {len(leads)} values for {len(forecast)} forecast days; give one "
+                "lead per day, or one for all"
+            )
+    else:
+        lead = _check_lead(lead)
     if isinstance(n_members, bool) or not isinstance(n_members, int | np.integer) or n_members < 1:
         raise ConfigError(f"n_members must be an integer >= 1; got {n_members!r}")
     rng, seed = _rng(random_state)
@@ -871,11 +942,14 @@ def _dress_forecast_one(
     else:
         rngs = [np.random.default_rng([int(random_state), i]) for i in range(int(n_members))]
     model = _Model(forecast, climate, table)
-    frames = [_forecast(model, lead, r, seed) for r in rngs]
+    if per_row:
+        frames = [_forecast_rows(model, leads, r) for r in rngs]
+    else:
+        frames = [_forecast(model, lead, r, seed) for r in rngs]
     out = pd.concat(frames, keys=range(int(n_members)), names=["member", "date"])
-    out.attrs = _label(
-        model.weather, lead, seed, table, f"dressed forecast of {int(n_members)} members"
-    )
+    kind = f"dressed forecast of {int(n_members)} members"
+    span = [int(leads.min()), int(leads.max())] if per_row and len(leads) else lead
+    out.attrs = _label(model.weather, span, seed, table, kind)
     return out
 
 
